@@ -1,0 +1,35 @@
+"""One settings object: `MCP_MEMORY_*` environment variables, mirrored by CLI options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Everything a process of mcp-memory can be told; loaded once at its edge."""
+
+    model_config = SettingsConfigDict(env_prefix="MCP_MEMORY_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("mcp-memory", appauthor=False)),
+        description="Directory holding the Chroma store.",
+    )
+    namespace: str = Field(default="default", description="Namespace used when the client names none.")
+    embedding_model: str = Field(
+        default=DEFAULT_MODEL,
+        description="sentence-transformers model name or path; the default ships inside a package.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8765
+    max_content_bytes: int = Field(default=64 * 1024, description="Largest memory accepted, in UTF-8 bytes.")
+    similar_threshold: float = Field(
+        default=0.6, ge=0.0, le=1.0, description="Cosine similarity above which remember reports a memory as similar."
+    )
+    hnsw_search_ef: int = Field(default=100, ge=10, description="HNSW ef at query time; higher is more exact.")
+    log_level: str = "WARNING"

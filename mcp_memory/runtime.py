@@ -1,0 +1,58 @@
+"""Opening the heavy resources once per process, in the background, so the MCP handshake never waits."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+
+import anyio.to_thread
+
+from mcp_memory.config import Settings
+from mcp_memory.service import MemoryService
+
+
+def open_service(settings: Settings) -> MemoryService:
+    """The service on its configured model and store: seconds of imports and model loading."""
+    from mcp_memory.chroma_store import ChromaStore
+    from mcp_memory.embedder import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    store = ChromaStore(
+        settings.data_dir,
+        model_name=embedder.name,
+        dimension=embedder.dimension,
+        search_ef=settings.hnsw_search_ef,
+    )
+    return MemoryService(store, embedder, settings)
+
+
+class ServiceLoader:
+    """Starts `open_service` on a daemon thread; callers await the service when they need it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._future: Future[MemoryService] = Future()
+
+    def start(self) -> ServiceLoader:
+        # A daemon thread, so a host that closes stdio during loading does not wait for the model.
+        threading.Thread(target=self._load, name="mcp-memory-loader", daemon=True).start()
+        return self
+
+    def _load(self) -> None:
+        try:
+            self._future.set_result(open_service(self._settings))
+        except BaseException as exc:
+            self._future.set_exception(exc)
+
+    @property
+    def ready(self) -> bool:
+        return self._future.done() and self._future.exception() is None
+
+    def wait(self, timeout: float | None = None) -> MemoryService:
+        """The service, blocking until loaded; re-raises what loading raised."""
+        return self._future.result(timeout)
+
+    async def get(self) -> MemoryService:
+        if self._future.done():
+            return self._future.result()
+        return await anyio.to_thread.run_sync(self._future.result)

@@ -1,0 +1,178 @@
+"""The MCP face of the service: tools, the session's namespace and the host's name as `source`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import anyio.to_thread
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import ToolAnnotations
+from pydantic import Field
+
+from mcp_memory import __version__
+from mcp_memory.errors import MemoryServerError
+from mcp_memory.models import ForgetResult, Kind, RecallResult, RememberResult
+from mcp_memory.runtime import ServiceLoader
+from mcp_memory.service import MAX_RECALL, MemoryService
+
+NAMESPACE_HEADER = "mcp-memory-namespace"
+T = TypeVar("T")
+
+INSTRUCTIONS = """\
+Long-term memory shared by every app this user connects to it. Call `recall` at the start of a \
+task and whenever earlier context may matter; call `remember` when the user states a durable fact, \
+preference, decision or instruction; call `forget` when the user asks or a memory is wrong."""
+
+
+def build_server(loader: ServiceLoader, default_namespace: str) -> MCPServer:
+    """An MCP server over the service that `loader` opens; the transport is chosen by the caller."""
+    mcp: MCPServer = MCPServer("mcp-memory", version=__version__, instructions=INSTRUCTIONS)
+
+    @mcp.tool(annotations=ToolAnnotations(title="Remember", destructive_hint=False, idempotent_hint=False))
+    async def remember(
+        content: Annotated[
+            str,
+            Field(
+                description="One self-contained fact, written so it makes sense with no conversation around it: "
+                "name who and what, and give dates in full. Example: 'Alice prefers tabs over spaces in Python "
+                "projects.' At most 64 KB."
+            ),
+        ],
+        ctx: Context,
+        tags: Annotated[
+            list[str],
+            Field(
+                description="Short lowercase labels to filter by later, such as a project or topic: "
+                "['work', 'acme-api']."
+            ),
+        ] = [],  # noqa: B006 - pydantic copies defaults
+        kind: Annotated[
+            Kind,
+            Field(
+                description="fact (default): something true; preference: what the user likes or wants; "
+                "instruction: how the assistant should work; event: something that happened; note: anything else."
+            ),
+        ] = Kind.fact,
+        importance: Annotated[
+            float | None, Field(ge=0.0, le=1.0, description="0.0 trivial .. 1.0 critical; omit when unsure.")
+        ] = None,
+        occurred_at: Annotated[
+            str | None,
+            Field(description="When the remembered thing happened, as an ISO 8601 date or date-time (2024-05-01)."),
+        ] = None,
+    ) -> RememberResult:
+        """Store a durable memory so that later conversations, in this app or any other, can recall it.
+
+        Call this when the user shares something worth keeping beyond this conversation: a preference,
+        a decision, a convention of their project, a personal detail, an instruction for how to work,
+        or when they ask you to remember something. Store separate facts with separate calls. Do not
+        store secrets (passwords, keys) or details that only matter for the task at hand.
+
+        The answer lists `similar`: existing memories close to the new one. If one of them already says
+        the same thing, there was no need to remember again; if the new fact replaces an old one, call
+        `forget` with the old one's id.
+        """
+        namespace, source = _namespace(ctx, default_namespace), _source(ctx)
+        return await _call(
+            loader,
+            lambda service: service.remember(
+                namespace,
+                content,
+                tags=tags,
+                kind=kind,
+                importance=importance,
+                occurred_at=occurred_at,
+                source=source,
+            ),
+        )
+
+    @mcp.tool(annotations=ToolAnnotations(title="Recall", read_only_hint=True))
+    async def recall(
+        query: Annotated[
+            str,
+            Field(
+                description="What you are looking for, in natural language: 'preferred code formatting style', "
+                "'where the user works', 'decisions about the billing service'. A phrase beats a single keyword."
+            ),
+        ],
+        ctx: Context,
+        limit: Annotated[int, Field(ge=1, le=MAX_RECALL, description="How many memories to return, 1 to 50.")] = 5,
+        tags: Annotated[list[str] | None, Field(description="Only memories carrying all of these tags.")] = None,
+        kind: Annotated[Kind | None, Field(description="Only memories of this kind.")] = None,
+        since: Annotated[
+            str | None,
+            Field(
+                description="Only memories from this ISO 8601 date or date-time on (when it happened, "
+                "else when it was stored)."
+            ),
+        ] = None,
+        until: Annotated[
+            str | None,
+            Field(description="Only memories up to this ISO 8601 date (inclusive) or date-time."),
+        ] = None,
+    ) -> RecallResult:
+        """Search long-term memory for what is known about the user, their work and their preferences.
+
+        Call this at the start of a task or conversation, whenever the user refers to something from
+        before ('as I said', 'my usual setup', 'the project'), and before acting on a choice the user
+        may have a preference about. Results come best first with a relevance score; scores under
+        about 0.3 are weak matches. An empty list means nothing relevant is remembered.
+        """
+        namespace = _namespace(ctx, default_namespace)
+        return await _call(
+            loader,
+            lambda service: service.recall(
+                namespace, query, limit=limit, tags=tags, kind=kind, since=since, until=until
+            ),
+        )
+
+    @mcp.tool(annotations=ToolAnnotations(title="Forget", destructive_hint=True, idempotent_hint=True))
+    async def forget(
+        ids: Annotated[
+            list[str],
+            Field(description="Ids of the memories to delete, as returned by recall or remember."),
+        ],
+        ctx: Context,
+    ) -> ForgetResult:
+        """Delete memories permanently, by id.
+
+        Call this when the user asks you to forget something, or when a memory is wrong or has been
+        replaced by a newer one. Recall first to find the ids, and pass only those that should go.
+        """
+        namespace = _namespace(ctx, default_namespace)
+        return await _call(loader, lambda service: service.forget(namespace, ids))
+
+    @mcp.custom_route("/health", methods=["GET"])
+    async def health(request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
+        return JSONResponse({"status": "ok", "ready": loader.ready})
+
+    return mcp
+
+
+async def _call(loader: ServiceLoader, operation: Callable[[MemoryService], T]) -> T:
+    """Run a service call off the event loop; the project's errors become MCP error results here."""
+    try:
+        service = await loader.get()
+        return await anyio.to_thread.run_sync(operation, service)
+    except MemoryServerError as exc:
+        raise ToolError(str(exc)) from exc
+
+
+def _namespace(ctx: Context, default: str) -> str:
+    """The namespace of this request: an HTTP client may name one, a stdio process has its own."""
+    request = ctx.request_context.request
+    if request is not None:
+        chosen = request.headers.get(NAMESPACE_HEADER) or request.query_params.get("namespace")
+        if chosen:
+            return str(chosen)
+    return default
+
+
+def _source(ctx: Context) -> str:
+    """The host's name from its MCP `clientInfo`, recorded with each memory it writes."""
+    params = ctx.session.client_params
+    return params.client_info.name if params is not None else "unknown"

@@ -1,0 +1,57 @@
+"""Checks on what callers send, with messages that say what to change."""
+
+from __future__ import annotations
+
+import re
+
+from mcp_memory.errors import InvalidInput
+
+NAMESPACE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
+ID_RE = re.compile(r"^[0-9a-f]{32}$")
+MAX_TAGS = 20
+MAX_TAG_CHARS = 64
+
+
+def check_namespace(namespace: str) -> str:
+    if not NAMESPACE_RE.match(namespace):
+        raise InvalidInput(
+            f"invalid namespace {namespace!r}: use 1-63 lowercase letters, digits, '-' or '_', "
+            "starting and ending with a letter or digit (for example 'alice' or 'team-web')"
+        )
+    return namespace
+
+
+def check_content(content: str, max_bytes: int) -> str:
+    text = content.strip()
+    if not text:
+        raise InvalidInput("content is empty: pass the fact to remember as one self-contained sentence")
+    size = len(text.encode("utf-8"))
+    if size > max_bytes:
+        raise InvalidInput(
+            f"content is {size:,} bytes, over the limit of {max_bytes:,}: split it into smaller memories"
+        )
+    return text
+
+
+def check_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    cleaned = []
+    for tag in tags:
+        tag = tag.strip().lower()
+        if not tag or len(tag) > MAX_TAG_CHARS:
+            raise InvalidInput(f"invalid tag {tag!r}: tags are 1-{MAX_TAG_CHARS} characters")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise InvalidInput(f"{len(cleaned)} tags given: use at most {MAX_TAGS}")
+    return tuple(cleaned)
+
+
+def check_ids(ids: list[str]) -> list[str]:
+    if not ids:
+        raise InvalidInput("no ids given: pass the ids returned by remember or recall")
+    bad = [i for i in ids if not ID_RE.match(i)]
+    if bad:
+        raise InvalidInput(
+            f"malformed id(s) {', '.join(map(repr, bad[:5]))}: ids are 32 hex characters, as returned by recall"
+        )
+    return list(dict.fromkeys(ids))

@@ -1,0 +1,120 @@
+"""Real MCP clients for the tests: the SDK's ClientSession over stdio and streamable HTTP subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from mcp import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp_types import CallToolResult, Implementation
+
+EXECUTABLE = str(Path(sys.executable).with_name("mcp-memory"))
+# The first call of a process waits for the model to load; nothing else should take this long.
+CALL_TIMEOUT = 120.0
+
+
+def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {"MCP_MEMORY_DATA_DIR": str(data_dir), "PYTHONWARNINGS": "ignore", **extra}
+    return {**os.environ, **env}
+
+
+@asynccontextmanager
+async def stdio_session(data_dir: Path, host: str, namespace: str = "default") -> AsyncIterator[ClientSession]:
+    """A session with `mcp-memory stdio`, started as the host named `host` would start it."""
+    params = StdioServerParameters(
+        command=EXECUTABLE, args=["stdio", "--namespace", namespace], env=server_env(data_dir)
+    )
+    async with (
+        stdio_client(params) as (read, write),
+        ClientSession(read, write, read_timeout_seconds=CALL_TIMEOUT, client_info=_client(host)) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
+@asynccontextmanager
+async def http_session(url: str, host: str, namespace: str | None = None) -> AsyncIterator[ClientSession]:
+    """A session with a running `mcp-memory serve`, naming its namespace by header when given."""
+    headers = {"Mcp-Memory-Namespace": namespace} if namespace else {}
+    async with (
+        create_mcp_http_client(headers=headers) as http,
+        streamable_http_client(url, http_client=http) as (read, write),
+        ClientSession(read, write, read_timeout_seconds=CALL_TIMEOUT, client_info=_client(host)) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
+@contextmanager
+def http_server(data_dir: Path, *args: str) -> Iterator[str]:
+    """`mcp-memory serve` on a free loopback port; yields its MCP URL, stops it with SIGTERM."""
+    port = free_port()
+    log_path = data_dir.parent / f"serve-{port}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [EXECUTABLE, "serve", "--port", str(port), *args],
+            env=server_env(data_dir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/health", proc, log_path)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def wait_for_http(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: {log_path.read_text()}")
+        try:
+            if httpx2.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx2.TransportError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def structured(result: CallToolResult) -> dict[str, Any]:
+    """The tool's structured output; fails the test with the error text if the call failed."""
+    assert not result.is_error, _text(result)
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+def error_text(result: CallToolResult) -> str:
+    assert result.is_error, f"expected an error, got {json.dumps(result.structured_content)}"
+    return _text(result)
+
+
+def _text(result: CallToolResult) -> str:
+    return " ".join(getattr(block, "text", "") for block in result.content)
+
+
+def _client(name: str) -> Implementation:
+    return Implementation(name=name, version="1.0")

@@ -1,0 +1,33 @@
+"""The terminal CLI, run as a person would run it, on the real model and store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from mcp_clients import EXECUTABLE, server_env
+
+
+def cli(data_dir: Path, *args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [EXECUTABLE, *args], env=server_env(data_dir), capture_output=True, text=True, timeout=180, check=False
+    )
+    assert done.returncode == expect, done.stderr
+    return done
+
+
+def test_the_cli_remembers_recalls_counts_and_forgets(data_dir: Path) -> None:
+    created = json.loads(
+        cli(data_dir, "remember", "Dana takes her coffee black.", "-t", "food", "-n", "dana", "--json").stdout
+    )
+    found = json.loads(cli(data_dir, "recall", "how does Dana drink coffee?", "-n", "dana", "--json").stdout)
+    assert [(m["id"], m["source"], m["tags"]) for m in found["memories"]] == [(created["id"], "cli", ["food"])]
+    assert json.loads(cli(data_dir, "stats", "--json").stdout)["namespaces"] == {"dana": 1}
+    cli(data_dir, "forget", created["id"], "-n", "dana")
+    assert json.loads(cli(data_dir, "stats", "--json").stdout)["namespaces"] == {"dana": 0}
+
+
+def test_the_cli_explains_bad_input_and_exits_with_2(data_dir: Path) -> None:
+    failed = cli(data_dir, "recall", "coffee", "--since", "someday", expect=2)
+    assert "since: 'someday' is not an ISO 8601 date" in failed.stderr

@@ -1,0 +1,125 @@
+"""The three tools end to end: real MCP clients, real server subprocesses, the real model, real Chroma."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+
+import httpx2
+import pytest
+from mcp import ClientSession
+from mcp_clients import error_text, http_server, http_session, stdio_session, structured
+
+Connect = Callable[..., AbstractAsyncContextManager[ClientSession]]
+
+
+@pytest.fixture(params=["stdio", "http"])
+def connect(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[Connect]:
+    """Opens a session as a named host in a namespace, over each transport in turn."""
+    if request.param == "stdio":
+        yield lambda host, namespace="default": stdio_session(data_dir, host, namespace)
+    else:
+        with http_server(data_dir) as url:
+            yield lambda host, namespace="default": http_session(url, host, namespace)
+
+
+async def recall(session: ClientSession, query: str, **arguments: object) -> list[dict[str, object]]:
+    result = structured(await session.call_tool("recall", {"query": query, "limit": 50, **arguments}))
+    return list(result["memories"])
+
+
+async def test_recall_from_a_second_host_finds_what_the_first_remembered(connect: Connect) -> None:
+    async with connect("claude-desktop", "alice") as desktop:
+        remembered = structured(
+            await desktop.call_tool(
+                "remember",
+                {"content": "Alice's favourite editor is Helix, with the gruvbox theme.", "tags": ["tools"]},
+            )
+        )
+        await desktop.call_tool("remember", {"content": "Alice is allergic to peanuts.", "kind": "fact"})
+    assert remembered["status"] == "created"
+
+    async with connect("cursor", "alice") as cursor:
+        best = (await recall(cursor, "which text editor does Alice use?"))[0]
+    assert (best["id"], best["source"], best["tags"]) == (remembered["id"], "claude-desktop", ["tools"])
+
+    async with connect("cursor", "bob") as stranger:
+        assert await recall(stranger, "which text editor does Alice use?") == []
+
+
+async def test_forget_removes_a_memory_for_every_host(connect: Connect) -> None:
+    async with connect("claude-code", "team") as code:
+        wrong = structured(await code.call_tool("remember", {"content": "The API is deployed on Fridays."}))
+        right = structured(await code.call_tool("remember", {"content": "The API is deployed on Tuesdays."}))
+        forgot = structured(await code.call_tool("forget", {"ids": [wrong["id"], "0" * 32]}))
+        assert forgot == {"forgotten": [wrong["id"]], "missing": ["0" * 32]}
+    async with connect("vscode", "team") as vscode:
+        assert [m["id"] for m in await recall(vscode, "when is the API deployed?")] == [right["id"]]
+
+
+BAD_CALLS = [
+    ("remember", {"content": ""}, "content is empty"),
+    ("remember", {"content": "   \n "}, "content is empty"),
+    ("remember", {"content": "x" * 70_000}, "over the limit of 65,536"),
+    ("remember", {"content": "ok", "kind": "opinion"}, "Input should be 'fact'"),
+    ("remember", {"content": "ok", "occurred_at": "the other day"}, "not an ISO 8601 date"),
+    ("remember", {"content": "ok", "importance": 7}, "less than or equal to 1"),
+    ("remember", {"tags": ["no content"]}, "content"),
+    ("recall", {"query": "editor", "limit": 0}, "greater than or equal to 1"),
+    ("recall", {"query": "editor", "limit": 51}, "less than or equal to 50"),
+    ("recall", {"query": "editor", "since": "2024-99-01"}, "not an ISO 8601 date"),
+    ("recall", {"query": "editor", "kind": "gossip"}, "Input should be 'fact'"),
+    ("forget", {"ids": ["0" * 32]}, "none of the ids"),
+    ("forget", {"ids": ["not-an-id"]}, "malformed id"),
+    ("forget", {"ids": []}, "no ids given"),
+    ("no_such_tool", {}, "no_such_tool"),
+]
+
+
+async def test_bad_input_gets_an_error_result_and_changes_nothing(connect: Connect) -> None:
+    async with connect("claude-desktop") as session:
+        kept = structured(await session.call_tool("remember", {"content": "The office wifi is called Larch."}))
+        for tool, arguments, message in BAD_CALLS:
+            assert message in error_text(await session.call_tool(tool, arguments)), (tool, arguments)
+        assert [m["id"] for m in await recall(session, "wifi")] == [kept["id"]]
+        assert structured(await session.call_tool("remember", {"content": "The server still serves."}))
+
+
+async def test_tools_describe_themselves_to_the_host_model(data_dir: Path) -> None:
+    async with stdio_session(data_dir, "claude-desktop") as session:
+        tools = {tool.name: tool for tool in (await session.list_tools()).tools}
+    assert set(tools) == {"remember", "recall", "forget"}
+    for tool in tools.values():
+        assert "Call this" in str(tool.description), f"{tool.name} does not say when to call it"
+        assert tool.output_schema is not None
+        for name, schema in tool.input_schema["properties"].items():
+            assert schema.get("description"), f"{tool.name}.{name} has no description"
+
+
+async def test_memories_survive_a_restart_of_the_server(data_dir: Path) -> None:
+    with http_server(data_dir) as url:
+        async with http_session(url, "claude-desktop", "alice") as session:
+            created = structured(await session.call_tool("remember", {"content": "Alice's flight is on June 3rd."}))
+    with http_server(data_dir) as url:
+        async with http_session(url, "cursor", "alice") as session:
+            assert [m["id"] for m in await recall(session, "when does Alice fly?")] == [created["id"]]
+
+
+async def test_initialize_is_answered_before_the_model_has_loaded(data_dir: Path) -> None:
+    with http_server(data_dir) as url:
+        health = url.removesuffix("/mcp") + "/health"
+        async with http_session(url, "claude-desktop") as session:
+            assert httpx2.get(health).json() == {"status": "ok", "ready": False}
+            structured(await session.call_tool("recall", {"query": "anything"}))
+            assert httpx2.get(health).json() == {"status": "ok", "ready": True}
+
+
+async def test_an_http_client_naming_an_invalid_namespace_gets_an_error(data_dir: Path) -> None:
+    with http_server(data_dir) as url:
+        async with http_session(url, "claude-desktop", "Not Valid!") as session:
+            assert "invalid namespace" in error_text(await session.call_tool("remember", {"content": "x y z"}))
+        async with http_session(url + "?namespace=bob", "claude-desktop") as session:
+            structured(await session.call_tool("remember", {"content": "Bob uses a query parameter."}))
+        async with http_session(url, "claude-desktop", "bob") as session:
+            assert len(await recall(session, "query parameter")) == 1
