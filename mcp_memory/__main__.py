@@ -1,3 +1,3 @@
-from mcp_memory.cli import main
+from mcp_memory.launcher import main
 
 main()

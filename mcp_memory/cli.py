@@ -1,4 +1,8 @@
-"""The `mcp-memory` command: run the MCP server, or use the memory from a terminal."""
+"""The `mcp-memory` command: run the server, or use the memory from a terminal.
+
+Every command that touches memories goes through the data directory's owner, as hosts do, and
+starts it when none runs: exactly one process may open the store.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +20,8 @@ from rich.table import Table
 
 from mcp_memory.config import Settings
 from mcp_memory.errors import MemoryServerError
-from mcp_memory.models import Kind
-from mcp_memory.service import MemoryService
+from mcp_memory.models import ForgetResult, Kind, RecallResult, RememberResult
+from mcp_memory.owner_files import OwnerFiles, stop_owner
 
 app = typer.Typer(
     help="A local-first memory server for AI assistants, spoken over MCP.",
@@ -41,23 +45,22 @@ Tags = Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repe
 def _settings(**overrides: Any) -> Settings:
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     logging.basicConfig(
-        stream=sys.stderr, level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+        stream=sys.stderr, level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     return settings
 
 
-def _service(settings: Settings) -> MemoryService:
-    from mcp_memory.runtime import open_service
-
-    return open_service(settings)
-
-
 @app.command()
 def stdio(namespace: Namespace = None, data_dir: DataDir = None) -> None:
-    """Serve MCP over stdin/stdout: the command an MCP host's config runs."""
-    from mcp_memory.transports import run_stdio
+    """Serve MCP over stdin/stdout: the command an MCP host's config runs.
 
-    anyio.run(run_stdio, _settings(namespace=namespace, data_dir=data_dir))
+    A light bridge to the data directory's owner (`serve`), which it starts in the background when
+    none runs. Every host may run its own; they all share one store.
+    """
+    from mcp_memory.bridge import main as bridge
+
+    args = [*(["--namespace", namespace] if namespace else []), *(["--data-dir", str(data_dir)] if data_dir else [])]
+    raise typer.Exit(bridge(args))
 
 
 @app.command()
@@ -66,15 +69,27 @@ def serve(
     port: Annotated[int | None, typer.Option(help="TCP port [default 8765].")] = None,
     namespace: Namespace = None,
     data_dir: DataDir = None,
+    idle_exit: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds with no client [default: never].")
+    ] = None,
+    background: Annotated[
+        bool, typer.Option(hidden=True, help="Started by a bridge: serve the socket alone if the port is taken.")
+    ] = False,
 ) -> None:
-    """Serve MCP over streamable HTTP at http://HOST:PORT/mcp.
+    """Own the data directory and serve MCP: streamable HTTP at http://HOST:PORT/mcp, and a unix socket.
 
-    A client picks its namespace with the header 'Mcp-Memory-Namespace' or '?namespace=' in the URL;
+    Only one process may own a data directory; a second `serve` exits naming the first. An HTTP
+    client picks its namespace with the header 'Mcp-Memory-Namespace' or '?namespace=' in the URL;
     without either it gets --namespace.
     """
-    from mcp_memory.transports import run_http
+    from mcp_memory.owner import run_owner
 
-    anyio.run(run_http, _settings(host=host, port=port, namespace=namespace, data_dir=data_dir))
+    settings = _settings(host=host, port=port, namespace=namespace, data_dir=data_dir)
+    try:
+        anyio.run(lambda: run_owner(settings, idle_exit=idle_exit, http_required=not background))
+    except MemoryServerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 @app.command()
@@ -89,19 +104,8 @@ def remember(
     as_json: AsJson = False,
 ) -> None:
     """Remember a memory, as an MCP host would."""
-    settings = _settings(namespace=namespace, data_dir=data_dir)
-    result = _run(
-        lambda s: s.remember(
-            settings.namespace,
-            content,
-            tags=tag or [],
-            kind=kind,
-            importance=importance,
-            occurred_at=occurred_at,
-            source="cli",
-        ),
-        settings,
-    )
+    arguments = {"content": content, "tags": tag or [], "kind": kind, "importance": importance}
+    result = _call("remember", arguments | {"occurred_at": occurred_at}, RememberResult, namespace, data_dir)
     if as_json:
         return _print_json(result)
     out.print(f"{result.status} [bold]{result.id}[/bold]")
@@ -122,11 +126,8 @@ def recall(
     as_json: AsJson = False,
 ) -> None:
     """Recall the memories that best match QUERY, best first."""
-    settings = _settings(namespace=namespace, data_dir=data_dir)
-    result = _run(
-        lambda s: s.recall(settings.namespace, query, limit=limit, tags=tag, kind=kind, since=since, until=until),
-        settings,
-    )
+    arguments = {"query": query, "limit": limit, "tags": tag, "kind": kind, "since": since, "until": until}
+    result = _call("recall", arguments, RecallResult, namespace, data_dir)
     if as_json:
         return _print_json(result)
     table = Table("score", "kind", "content", "source", "created")
@@ -144,8 +145,7 @@ def forget(
     as_json: AsJson = False,
 ) -> None:
     """Delete memories by id."""
-    settings = _settings(namespace=namespace, data_dir=data_dir)
-    result = _run(lambda s: s.forget(settings.namespace, ids), settings)
+    result = _call("forget", {"ids": ids}, ForgetResult, namespace, data_dir)
     if as_json:
         return _print_json(result)
     out.print(f"forgotten: {len(result.forgotten)}; missing: {', '.join(result.missing) or 'none'}")
@@ -153,25 +153,75 @@ def forget(
 
 @app.command()
 def stats(data_dir: DataDir = None, as_json: AsJson = False) -> None:
-    """Show the store's location, model and memory count per namespace."""
+    """Show the store's location, model and memory count per namespace (starting the server if needed)."""
+    from mcp_memory.client import read_status
+
     settings = _settings(data_dir=data_dir)
-    result = _run(lambda s: s.stats(), settings)
+    status = _run(lambda: read_status(settings))
     if as_json:
-        return _print_json(result)
-    out.print(f"data dir: {result.data_dir}\nmodel:    {result.embedding_model}")
-    table = Table("namespace", "memories")
-    for name, count in result.namespaces.items():
-        table.add_row(name, str(count))
-    out.print(table)
+        return _print_json(status)
+    out.print(f"data dir: {status.data_dir}\nmodel:    {status.embedding_model}")
+    _print_counts(status.namespaces or {})
 
 
-def _run(operation: Any, settings: Settings) -> Any:
-    """Call the service; the project's errors become a one-line message and exit code 2."""
+@app.command()
+def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
+    """Show whether a server owns the data directory: pid, socket, HTTP address, model and memory counts."""
+    from mcp_memory.client import read_status
+
+    settings = _settings(data_dir=data_dir)
+    if not OwnerFiles(settings.data_dir).is_owned():
+        if as_json:
+            return typer.echo(json.dumps({"running": False, "data_dir": str(settings.data_dir)}))
+        return out.print(f"no server owns {settings.data_dir}")
+    result = _run(lambda: read_status(settings))
+    if as_json:
+        return typer.echo(json.dumps({"running": True, **result.model_dump(mode="json")}))
+    out.print(f"running:  pid {result.pid} since {result.started_at:%Y-%m-%d %H:%M:%S} UTC (v{result.version})")
+    out.print(f"socket:   {result.socket}\nhttp:     {result.http or 'none'}\ndata dir: {result.data_dir}")
+    out.print(f"model:    {result.embedding_model or result.error}")
+    _print_counts(result.namespaces or {})
+
+
+@app.command()
+def stop(
+    data_dir: DataDir = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for it to finish.")] = 30.0,
+) -> None:
+    """Stop the server that owns the data directory, letting calls under way finish."""
+    files = OwnerFiles(_settings(data_dir=data_dir).data_dir)
     try:
-        return operation(_service(settings))
+        pid = stop_owner(files, timeout)
+    except TimeoutError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    out.print(f"stopped pid {pid}" if pid else f"no server owns {files.data_dir}")
+
+
+def _call(
+    tool: str, arguments: dict[str, Any], result: type[BaseModel], namespace: str | None, data_dir: Path | None
+) -> Any:
+    from mcp_memory.client import call_tool
+
+    settings = _settings(namespace=namespace, data_dir=data_dir)
+    present = {k: v for k, v in arguments.items() if v is not None}
+    return _run(lambda: call_tool(settings, tool, present, result))
+
+
+def _run(operation: Any) -> Any:
+    """Run a call to the server; the project's errors become a one-line message and exit code 2."""
+    try:
+        return anyio.run(operation)
     except MemoryServerError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+def _print_counts(namespaces: dict[str, int]) -> None:
+    table = Table("namespace", "memories")
+    for name, count in namespaces.items():
+        table.add_row(name, str(count))
+    out.print(table)
 
 
 def _print_json(result: BaseModel) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import platformdirs
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mcp_memory.owner_files import default_data_dir
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -17,7 +18,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MCP_MEMORY_", extra="ignore")
 
     data_dir: Path = Field(
-        default_factory=lambda: Path(platformdirs.user_data_dir("mcp-memory", appauthor=False)),
+        default_factory=default_data_dir,
         description="Directory holding the Chroma store.",
     )
     namespace: str = Field(default="default", description="Namespace used when the client names none.")
@@ -33,3 +34,9 @@ class Settings(BaseSettings):
     )
     hnsw_search_ef: int = Field(default=100, ge=10, description="HNSW ef at query time; higher is more exact.")
     log_level: str = "WARNING"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # The socket path and the owner's info are compared across processes started elsewhere.
+        return value.expanduser().resolve()

@@ -25,3 +25,11 @@ class StorageError(MemoryServerError):
 
 class EmbeddingError(MemoryServerError):
     """The embedding model could not be loaded or could not embed."""
+
+
+class AlreadyRunning(MemoryServerError):
+    """Another process already owns the data directory."""
+
+
+class OwnerUnavailable(MemoryServerError):
+    """No owner answers on the data directory's socket, and none could be started."""

@@ -93,3 +93,21 @@ class Stats(BaseModel):
     data_dir: str
     embedding_model: str
     namespaces: dict[str, int] = Field(description="Memory count per namespace.")
+
+
+class OwnerInfo(BaseModel):
+    """How the running owner of a data directory is reached; written to its info file."""
+
+    pid: int
+    data_dir: str
+    socket: str
+    http: str | None = Field(description="Its streamable HTTP endpoint, or None when it serves the socket only.")
+    started_at: datetime
+    version: str
+
+
+class OwnerStatus(OwnerInfo):
+    ready: bool = Field(description="Whether the model and store are loaded.")
+    error: str | None = Field(default=None, description="Why loading failed, if it did.")
+    embedding_model: str | None = None
+    namespaces: dict[str, int] | None = Field(default=None, description="Memory count per namespace, once ready.")

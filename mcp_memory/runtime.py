@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import AsyncIterator
 from concurrent.futures import Future
+from contextlib import asynccontextmanager
 
+import anyio
 import anyio.to_thread
 
 from mcp_memory.config import Settings
@@ -56,3 +59,30 @@ class ServiceLoader:
         if self._future.done():
             return self._future.result()
         return await anyio.to_thread.run_sync(self._future.result)
+
+
+class CallTracker:
+    """Counts service calls under way, so a shutdown can let them finish before it cancels anything."""
+
+    def __init__(self) -> None:
+        self._active = 0
+        self._idle = anyio.Event()
+        self._idle.set()
+
+    @asynccontextmanager
+    async def track(self) -> AsyncIterator[None]:
+        if self._active == 0:
+            self._idle = anyio.Event()
+        self._active += 1
+        try:
+            yield
+        finally:
+            self._active -= 1
+            if self._active == 0:
+                self._idle.set()
+
+    async def drained(self, timeout: float) -> bool:
+        """Wait, at most `timeout` seconds, until no call is under way; True if none is."""
+        with anyio.move_on_after(timeout):
+            await self._idle.wait()
+        return self._active == 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
@@ -13,12 +15,16 @@ from pydantic import Field
 
 from mcp_memory import __version__
 from mcp_memory.errors import MemoryServerError
-from mcp_memory.models import ForgetResult, Kind, RecallResult, RememberResult
-from mcp_memory.runtime import ServiceLoader
+from mcp_memory.models import ForgetResult, Kind, OwnerInfo, OwnerStatus, RecallResult, RememberResult
+from mcp_memory.runtime import CallTracker, ServiceLoader
 from mcp_memory.service import MAX_RECALL, MemoryService
 
 NAMESPACE_HEADER = "mcp-memory-namespace"
+STATUS_URI = "memory://status"
 T = TypeVar("T")
+
+# The namespace a socket connection named in its hello line, bound for every request on it.
+bound_namespace: ContextVar[str | None] = ContextVar("bound_namespace", default=None)
 
 INSTRUCTIONS = """\
 Long-term memory shared by every app this user connects to it. Call `recall` at the start of a \
@@ -26,9 +32,18 @@ task and whenever earlier context may matter; call `remember` when the user stat
 preference, decision or instruction; call `forget` when the user asks or a memory is wrong."""
 
 
-def build_server(loader: ServiceLoader, default_namespace: str) -> MCPServer:
-    """An MCP server over the service that `loader` opens; the transport is chosen by the caller."""
+def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo, calls: CallTracker) -> MCPServer:
+    """An MCP server over the service that `loader` opens; the transports are the owner's business."""
     mcp: MCPServer = MCPServer("mcp-memory", version=__version__, instructions=INSTRUCTIONS)
+
+    async def call(operation: Callable[[MemoryService], T]) -> T:
+        """Run a service call off the event loop; the project's errors become MCP error results here."""
+        async with calls.track():
+            try:
+                service = await loader.get()
+                return await anyio.to_thread.run_sync(operation, service)
+            except MemoryServerError as exc:
+                raise ToolError(str(exc)) from exc
 
     @mcp.tool(annotations=ToolAnnotations(title="Remember", destructive_hint=False, idempotent_hint=False))
     async def remember(
@@ -75,8 +90,7 @@ def build_server(loader: ServiceLoader, default_namespace: str) -> MCPServer:
         `forget` with the old one's id.
         """
         namespace, source = _namespace(ctx, default_namespace), _source(ctx)
-        return await _call(
-            loader,
+        return await call(
             lambda service: service.remember(
                 namespace,
                 content,
@@ -121,8 +135,7 @@ def build_server(loader: ServiceLoader, default_namespace: str) -> MCPServer:
         about 0.3 are weak matches. An empty list means nothing relevant is remembered.
         """
         namespace = _namespace(ctx, default_namespace)
-        return await _call(
-            loader,
+        return await call(
             lambda service: service.recall(
                 namespace, query, limit=limit, tags=tags, kind=kind, since=since, until=until
             ),
@@ -142,28 +155,38 @@ def build_server(loader: ServiceLoader, default_namespace: str) -> MCPServer:
         replaced by a newer one. Recall first to find the ids, and pass only those that should go.
         """
         namespace = _namespace(ctx, default_namespace)
-        return await _call(loader, lambda service: service.forget(namespace, ids))
+        return await call(lambda service: service.forget(namespace, ids))
+
+    @mcp.resource(STATUS_URI, name="status", mime_type="application/json")
+    async def status() -> str:
+        """This server: its process, endpoints, data directory, model, and memories per namespace."""
+        return (await owner_status(loader, about)).model_dump_json()
 
     @mcp.custom_route("/health", methods=["GET"])
     async def health(request: Any) -> Any:
         from starlette.responses import JSONResponse
 
-        return JSONResponse({"status": "ok", "ready": loader.ready})
+        return JSONResponse({"status": "ok", "ready": loader.ready, "pid": os.getpid()})
 
     return mcp
 
 
-async def _call(loader: ServiceLoader, operation: Callable[[MemoryService], T]) -> T:
-    """Run a service call off the event loop; the project's errors become MCP error results here."""
+async def owner_status(loader: ServiceLoader, about: OwnerInfo) -> OwnerStatus:
+    """What `mcp-memory status` shows; waits for the model and store to load."""
     try:
         service = await loader.get()
-        return await anyio.to_thread.run_sync(operation, service)
+        stats = await anyio.to_thread.run_sync(service.stats)
     except MemoryServerError as exc:
-        raise ToolError(str(exc)) from exc
+        return OwnerStatus(**about.model_dump(), ready=False, error=str(exc))
+    return OwnerStatus(
+        **about.model_dump(), ready=True, embedding_model=stats.embedding_model, namespaces=stats.namespaces
+    )
 
 
 def _namespace(ctx: Context, default: str) -> str:
-    """The namespace of this request: an HTTP client may name one, a stdio process has its own."""
+    """The namespace of this request: bound to its socket connection, or named by an HTTP client."""
+    if (bound := bound_namespace.get()) is not None:
+        return bound
     request = ctx.request_context.request
     if request is not None:
         chosen = request.headers.get(NAMESPACE_HEADER) or request.query_params.get("namespace")

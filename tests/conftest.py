@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -7,12 +8,16 @@ from fakes import HashingEmbedder
 
 from mcp_memory.chroma_store import ChromaStore
 from mcp_memory.config import Settings
+from mcp_memory.owner_files import OwnerFiles, stop_owner
 from mcp_memory.service import MemoryService
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    """A fresh data directory; a server that the test's bridges started there is stopped after it."""
+    path = tmp_path / "data"
+    yield path
+    stop_owner(OwnerFiles(path))
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import httpx2
 from mcp import ClientSession
@@ -26,18 +26,21 @@ CALL_TIMEOUT = 120.0
 
 
 def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {"MCP_MEMORY_DATA_DIR": str(data_dir), "PYTHONWARNINGS": "ignore", **extra}
+    # Port 0: a server that a bridge starts must not take the user's port 8765, nor collide with another test's.
+    env = {"MCP_MEMORY_DATA_DIR": str(data_dir), "MCP_MEMORY_PORT": "0", "PYTHONWARNINGS": "ignore", **extra}
     return {**os.environ, **env}
 
 
 @asynccontextmanager
-async def stdio_session(data_dir: Path, host: str, namespace: str = "default") -> AsyncIterator[ClientSession]:
+async def stdio_session(
+    data_dir: Path, host: str, namespace: str = "default", *, errlog: TextIO = sys.stderr, **env: str
+) -> AsyncIterator[ClientSession]:
     """A session with `mcp-memory stdio`, started as the host named `host` would start it."""
     params = StdioServerParameters(
-        command=EXECUTABLE, args=["stdio", "--namespace", namespace], env=server_env(data_dir)
+        command=EXECUTABLE, args=["stdio", "--namespace", namespace], env=server_env(data_dir, **env)
     )
     async with (
-        stdio_client(params) as (read, write),
+        stdio_client(params, errlog=errlog) as (read, write),
         ClientSession(read, write, read_timeout_seconds=CALL_TIMEOUT, client_info=_client(host)) as session,
     ):
         await session.initialize()
@@ -92,6 +95,12 @@ def wait_for_http(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeo
         except httpx2.TransportError:
             time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+async def owner_status(session: ClientSession) -> dict[str, Any]:
+    """The server's own account of itself: pid, endpoints, model, memories per namespace."""
+    [contents] = (await session.read_resource("memory://status")).contents
+    return dict(json.loads(getattr(contents, "text", "{}")))
 
 
 def free_port() -> int:

@@ -22,7 +22,9 @@ def test_the_cli_remembers_recalls_counts_and_forgets(data_dir: Path) -> None:
         cli(data_dir, "remember", "Dana takes her coffee black.", "-t", "food", "-n", "dana", "--json").stdout
     )
     found = json.loads(cli(data_dir, "recall", "how does Dana drink coffee?", "-n", "dana", "--json").stdout)
-    assert [(m["id"], m["source"], m["tags"]) for m in found["memories"]] == [(created["id"], "cli", ["food"])]
+    assert [(m["id"], m["source"], m["tags"]) for m in found["memories"]] == [
+        (created["id"], "mcp-memory-cli", ["food"])
+    ]
     assert json.loads(cli(data_dir, "stats", "--json").stdout)["namespaces"] == {"dana": 1}
     cli(data_dir, "forget", created["id"], "-n", "dana")
     assert json.loads(cli(data_dir, "stats", "--json").stdout)["namespaces"] == {"dana": 0}

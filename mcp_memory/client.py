@@ -1,0 +1,58 @@
+"""The CLI's way to the store: an MCP session with the data directory's owner, started if needed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from anyio.abc import UNIXSocketStream
+from anyio.streams.buffered import BufferedByteReceiveStream
+from mcp import ClientSession
+from mcp_types import Implementation, TextResourceContents
+from pydantic import BaseModel
+
+from mcp_memory import __version__
+from mcp_memory.bridge import connect_owner
+from mcp_memory.config import Settings
+from mcp_memory.errors import MemoryServerError
+from mcp_memory.models import OwnerStatus
+from mcp_memory.owner_files import OwnerFiles
+from mcp_memory.server import STATUS_URI
+from mcp_memory.socket_transport import message_streams
+
+CLIENT = Implementation(name="mcp-memory-cli", version=__version__)
+ResultT = TypeVar("ResultT", bound=BaseModel)
+
+
+@asynccontextmanager
+async def owner_session(settings: Settings) -> AsyncIterator[ClientSession]:
+    files = OwnerFiles(settings.data_dir)
+    raw = await anyio.to_thread.run_sync(connect_owner, files, settings.namespace)
+    async with (
+        await UNIXSocketStream.from_socket(raw) as stream,
+        message_streams(stream, BufferedByteReceiveStream(stream)) as (read, write),
+        ClientSession(read, write, client_info=CLIENT) as session,
+    ):
+        await session.initialize()
+        yield session
+
+
+async def call_tool(settings: Settings, tool: str, arguments: dict[str, Any], result: type[ResultT]) -> ResultT:
+    """Call one of the owner's tools; an error result becomes a `MemoryServerError` with its text."""
+    async with owner_session(settings) as session:
+        answer = await session.call_tool(tool, arguments)
+    text = " ".join(getattr(block, "text", "") for block in answer.content)
+    if answer.is_error:
+        raise MemoryServerError(text.removeprefix(f"Error executing tool {tool}: "))
+    return result.model_validate(answer.structured_content)
+
+
+async def read_status(settings: Settings) -> OwnerStatus:
+    async with owner_session(settings) as session:
+        contents = (await session.read_resource(STATUS_URI)).contents
+    [first] = contents
+    assert isinstance(first, TextResourceContents)
+    return OwnerStatus.model_validate(json.loads(first.text))

@@ -1,0 +1,200 @@
+"""`mcp-memory serve`: the one process that owns a data directory, on its unix socket and over HTTP.
+
+Chroma's local client is not process-safe: two processes writing one directory corrupt it. So one
+process holds an OS lock on the directory for its whole life, and every host reaches the store
+through it: stdio bridges and the CLI over a unix socket (mode 0600), HTTP hosts over TCP.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+import uvicorn
+from anyio.abc import SocketStream
+from anyio.streams.buffered import BufferedByteReceiveStream
+from filelock import FileLock, Timeout
+from mcp.server.mcpserver import MCPServer
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mcp_memory import __version__
+from mcp_memory.config import Settings
+from mcp_memory.errors import AlreadyRunning, MemoryServerError
+from mcp_memory.models import OwnerInfo
+from mcp_memory.owner_files import MAX_SOCKET_PATH, OwnerFiles
+from mcp_memory.runtime import CallTracker, ServiceLoader
+from mcp_memory.server import bound_namespace, build_server
+from mcp_memory.socket_transport import message_streams, read_hello
+
+log = logging.getLogger(__name__)
+DRAIN_SECONDS = 10.0
+
+
+async def run_owner(settings: Settings, *, idle_exit: float | None = None, http_required: bool = True) -> None:
+    """Own `settings.data_dir` until SIGTERM, SIGINT or `idle_exit` seconds without a client."""
+    files = OwnerFiles(settings.data_dir)
+    if len(str(files.socket)) > MAX_SOCKET_PATH:
+        raise MemoryServerError(
+            f"the data directory's path is too long for a unix socket ({files.socket}): "
+            "choose a shorter MCP_MEMORY_DATA_DIR"
+        )
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with _held(files):
+        tcp = _bind_tcp(settings.host, settings.port, required=http_required)
+        about = OwnerInfo(
+            pid=os.getpid(),
+            data_dir=str(settings.data_dir),
+            socket=str(files.socket),
+            http=f"http://{settings.host}:{tcp.getsockname()[1]}/mcp" if tcp else None,
+            started_at=datetime.now(UTC),
+            version=__version__,
+        )
+        loader, calls = ServiceLoader(settings).start(), CallTracker()
+        owner = _Owner(build_server(loader, settings.namespace, about, calls), calls, settings)
+        try:
+            await owner.serve(files, about, tcp, idle_exit)
+        finally:
+            for leftover in (files.info, files.socket):
+                with suppress(FileNotFoundError):
+                    leftover.unlink()
+            log.warning("mcp-memory owner %d stopped", os.getpid())
+
+
+class _Owner:
+    def __init__(self, mcp: MCPServer, calls: CallTracker, settings: Settings) -> None:
+        self._mcp = mcp
+        self._calls = calls
+        self._settings = settings
+        self._clients = 0
+        self._last_seen = time.monotonic()
+
+    async def serve(
+        self, files: OwnerFiles, about: OwnerInfo, tcp: socket.socket | None, idle_exit: float | None
+    ) -> None:
+        app = self._mcp.streamable_http_app(host=self._settings.host)
+        http = _HttpServer(
+            uvicorn.Config(
+                self._counted(app),
+                log_level=self._settings.log_level.lower(),
+                timeout_graceful_shutdown=int(DRAIN_SECONDS),
+                lifespan="on",
+            )
+        )
+        listener = await anyio.create_unix_listener(files.socket, mode=0o600)
+        files.info.write_text(about.model_dump_json())
+        log.warning("mcp-memory owner %d serving %s and %s", about.pid, about.socket, about.http or "no HTTP")
+        async with anyio.create_task_group() as tasks:
+            connections = await tasks.start(self._accept, listener)
+            if tcp is not None:
+                tasks.start_soon(http.serve, [tcp])
+            reason = await self._until_stopped(idle_exit)
+            log.warning("stopping (%s): no new clients; finishing calls under way", reason)
+            await listener.aclose()
+            http.should_exit = True
+            await self._calls.drained(DRAIN_SECONDS)
+            connections.cancel()
+
+    async def _accept(self, listener: Any, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
+        async with anyio.create_task_group() as connections:
+            task_status.started(connections.cancel_scope)
+            with suppress(anyio.ClosedResourceError):
+                await listener.serve(self._serve_connection, task_group=connections)
+
+    async def _serve_connection(self, stream: SocketStream) -> None:
+        """One client on the socket: a hello line binding its namespace, then an MCP session."""
+        with self._client():
+            async with stream:
+                buffered = BufferedByteReceiveStream(stream)
+                try:
+                    hello = await read_hello(buffered)
+                except (ValueError, anyio.EndOfStream, anyio.IncompleteRead, anyio.DelimiterNotFound):
+                    return
+                bound_namespace.set(str(hello.get("namespace") or self._settings.namespace))
+                lowlevel = self._mcp._lowlevel_server  # the SDK offers no public way to serve other streams
+                with suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    async with message_streams(stream, buffered) as (read, write):
+                        await lowlevel.run(read, write, lowlevel.create_initialization_options())
+
+    async def _until_stopped(self, idle_exit: float | None) -> str:
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+            while True:
+                with anyio.move_on_after(1.0):
+                    async for received in signals:
+                        return signal.Signals(received).name
+                idle = time.monotonic() - self._last_seen
+                if idle_exit is not None and self._clients == 0 and idle >= idle_exit:
+                    return f"idle for {idle_exit:g} s"
+
+    @contextmanager
+    def _client(self) -> Iterator[None]:
+        self._clients += 1
+        self._last_seen = time.monotonic()
+        try:
+            yield
+        finally:
+            self._clients -= 1
+            self._last_seen = time.monotonic()
+
+    def _counted(self, app: ASGIApp) -> ASGIApp:
+        """The HTTP app, with each request counted as a client for the idle timer."""
+
+        async def counted(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                return await app(scope, receive, send)
+            with self._client():
+                await app(scope, receive, send)
+
+        return counted
+
+
+class _HttpServer(uvicorn.Server):
+    """uvicorn, minus its own signal handling: the owner stops both of its sockets together."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextmanager
+def _held(files: OwnerFiles) -> Iterator[None]:
+    """The data directory's lock, for the life of the owner; the OS releases it if the owner dies."""
+    lock = FileLock(files.lock, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        info = files.read_info() or {}
+        raise AlreadyRunning(
+            f"another mcp-memory (pid {info.get('pid', '?')}) already owns {files.data_dir}, "
+            f"serving {info.get('http') or info.get('socket', files.socket)}: "
+            "use it, or stop it with `mcp-memory stop`"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _bind_tcp(host: str, port: int, *, required: bool) -> socket.socket | None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno != errno.EADDRINUSE or required:
+            raise MemoryServerError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+        log.warning("port %d is in use: serving the unix socket only", port)
+        return None
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock

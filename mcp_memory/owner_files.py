@@ -1,0 +1,98 @@
+"""The files by which the one owner of a data directory is found, locked, reached and stopped.
+
+Light on imports: the stdio bridge uses this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+# The kernel's limit on a unix socket path (sun_path), less the terminating NUL.
+MAX_SOCKET_PATH = 107
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("mcp-memory", appauthor=False))
+
+
+def env_data_dir() -> Path:
+    """The data directory from `MCP_MEMORY_DATA_DIR`, else the user data directory."""
+    configured = os.environ.get("MCP_MEMORY_DATA_DIR")
+    return Path(configured).expanduser() if configured else default_data_dir()
+
+
+@dataclass(frozen=True)
+class OwnerFiles:
+    """The files by which the one owner of a data directory is found, locked and reached."""
+
+    data_dir: Path
+
+    @property
+    def lock(self) -> Path:
+        """Held (flock) by the owner for its whole life; the OS releases it if the owner dies."""
+        return self.data_dir / "owner.lock"
+
+    @property
+    def spawn_lock(self) -> Path:
+        """Held by a bridge while it starts an owner, so that racing bridges start only one."""
+        return self.data_dir / "spawn.lock"
+
+    @property
+    def socket(self) -> Path:
+        return self.data_dir / "mcp-memory.sock"
+
+    @property
+    def info(self) -> Path:
+        """JSON written by the running owner: pid, socket, HTTP address, start time."""
+        return self.data_dir / "owner.json"
+
+    @property
+    def log(self) -> Path:
+        """Where an owner started in the background writes its log."""
+        return self.data_dir / "owner.log"
+
+    def read_info(self) -> dict[str, Any] | None:
+        try:
+            return dict(json.loads(self.info.read_text()))
+        except (OSError, ValueError):
+            return None
+
+    def is_owned(self) -> bool:
+        """Whether a live process holds the lock; the info file alone may be left from a killed owner."""
+        from filelock import FileLock, Timeout
+
+        if not self.lock.exists():
+            return False
+        lock = FileLock(self.lock, timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            return True
+        lock.release()
+        return False
+
+
+def stop_owner(files: OwnerFiles, timeout: float = 30.0) -> int | None:
+    """SIGTERM the owner and wait until it has let go of the directory; its pid, or None if none ran.
+
+    Raises TimeoutError if it still holds the directory after `timeout` seconds.
+    """
+    info = files.read_info()
+    if info is None or not files.is_owned():
+        return None
+    pid = int(info["pid"])
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while files.is_owned():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"pid {pid} did not stop within {timeout:g} s")
+        time.sleep(0.05)
+    return pid
