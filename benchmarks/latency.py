@@ -1,8 +1,12 @@
 """Start-up and recall latency of mcp-memory, measured through a real MCP client.
 
-Reports, over stdio: time from process start to `initialize` answered and to the first `recall`
-answered (the model loads in between), each the median of --runs cold starts; then, on a store of
---memories memories, the median and p95 of --queries recalls, over stdio and over streamable HTTP.
+Reports:
+- cold: with no server running, time from starting `mcp-memory stdio` to `initialize` answered and
+  to the first `recall` answered (the server starts and loads the model in between), median of --runs;
+- warm: with the server running, time from starting `mcp-memory stdio` to `initialize` answered,
+  median of --warm-runs;
+- on a store of --memories memories, median and p95 of --queries recalls through the stdio bridge
+  and over streamable HTTP straight to the server.
 
     python benchmarks/latency.py [--json] [--runs 5] [--memories 1000] [--queries 100]
 """
@@ -23,7 +27,9 @@ import anyio
 
 # The benchmark drives the server with the same real MCP clients as the end-to-end tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from mcp_clients import http_server, http_session, stdio_session, structured
+from mcp_clients import http_session, stdio_session, structured
+
+from mcp_memory.owner_files import OwnerFiles, stop_owner
 
 PEOPLE = ["Alice", "Bob", "Chen", "Dana", "Emeka", "Farah", "Goran", "Hana", "Ivan", "Jun"]
 TOPICS = [
@@ -52,12 +58,19 @@ def synthetic_queries(count: int, seed: int = 1) -> list[str]:
 
 
 async def cold_start(data_dir: Path) -> tuple[float, float]:
+    stop_owner(OwnerFiles(data_dir))
     started = time.perf_counter()
     async with stdio_session(data_dir, "benchmark") as session:
         initialized = time.perf_counter() - started
         structured(await session.call_tool("recall", {"query": "what does Alice prefer?"}))
         first_recall = time.perf_counter() - started
     return initialized, first_recall
+
+
+async def warm_start(data_dir: Path) -> float:
+    started = time.perf_counter()
+    async with stdio_session(data_dir, "benchmark"):
+        return time.perf_counter() - started
 
 
 async def timed_recalls(session: Any, queries: list[str]) -> list[float]:
@@ -80,26 +93,30 @@ def summary(values: list[float]) -> dict[str, float]:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix="mcp-memory-bench-")) / "data"
     results: dict[str, Any] = {"memories": args.memories, "queries": args.queries, "runs": args.runs}
+    try:
+        starts = [await cold_start(data_dir) for _ in range(args.runs)]
+        results["cold_initialize_seconds"] = round(statistics.median(s[0] for s in starts), 2)
+        results["cold_first_recall_seconds"] = round(statistics.median(s[1] for s in starts), 2)
 
-    async with stdio_session(data_dir, "benchmark") as session:
-        started = time.perf_counter()
-        remember_ms = []
-        for content in synthetic_memories(args.memories):
-            t = time.perf_counter()
-            structured(await session.call_tool("remember", {"content": content}))
-            remember_ms.append((time.perf_counter() - t) * 1000)
-        results["ingest_seconds"] = round(time.perf_counter() - started, 1)
-        results["remember_ms"] = summary(remember_ms)
-        results["recall_stdio_ms"] = summary(await timed_recalls(session, synthetic_queries(args.queries)))
+        async with stdio_session(data_dir, "benchmark") as session:
+            started = time.perf_counter()
+            remember_ms = []
+            for content in synthetic_memories(args.memories):
+                t = time.perf_counter()
+                structured(await session.call_tool("remember", {"content": content}))
+                remember_ms.append((time.perf_counter() - t) * 1000)
+            results["ingest_seconds"] = round(time.perf_counter() - started, 1)
+            results["remember_ms"] = summary(remember_ms)
+            results["recall_bridge_ms"] = summary(await timed_recalls(session, synthetic_queries(args.queries)))
 
-    starts = [await cold_start(data_dir) for _ in range(args.runs)]
-    results["initialize_seconds"] = round(statistics.median(s[0] for s in starts), 2)
-    results["first_recall_seconds"] = round(statistics.median(s[1] for s in starts), 2)
+        warm = [await warm_start(data_dir) for _ in range(args.warm_runs)]
+        results["warm_initialize_ms"] = round(statistics.median(warm) * 1000, 1)
 
-    with http_server(data_dir) as url:
-        async with http_session(url, "benchmark") as session:
-            await timed_recalls(session, synthetic_queries(1))  # waits for the model
+        http_url = str((OwnerFiles(data_dir).read_info() or {})["http"])
+        async with http_session(http_url, "benchmark") as session:
             results["recall_http_ms"] = summary(await timed_recalls(session, synthetic_queries(args.queries)))
+    finally:
+        stop_owner(OwnerFiles(data_dir))
     return results
 
 
@@ -107,6 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--runs", type=int, default=5, help="cold starts to take the median of")
+    parser.add_argument("--warm-runs", type=int, default=10, help="bridge starts to take the median of")
     parser.add_argument("--memories", type=int, default=1000, help="memories in the store")
     parser.add_argument("--queries", type=int, default=100, help="recalls to time")
     args = parser.parse_args()

@@ -130,11 +130,13 @@ def recall(
     result = _call("recall", arguments, RecallResult, namespace, data_dir)
     if as_json:
         return _print_json(result)
-    table = Table("score", "kind", "content", "source", "created")
-    table.add_column("id", no_wrap=True)
+    if not result.memories:
+        out.print("nothing recalled")
     for m in result.memories:
-        table.add_row(f"{m.score:.3f}", m.kind.value, m.content, m.source, m.created_at.strftime("%Y-%m-%d"), m.id)
-    out.print(table)
+        out.print(
+            f"[bold]{m.score:.3f}[/bold] {m.id} [dim]{m.kind.value}, from {m.source}, {m.created_at:%Y-%m-%d}[/dim]"
+        )
+        out.print(f"      {m.content}", markup=False, highlight=False)
 
 
 @app.command()

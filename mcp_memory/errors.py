@@ -33,3 +33,7 @@ class AlreadyRunning(MemoryServerError):
 
 class OwnerUnavailable(MemoryServerError):
     """No owner answers on the data directory's socket, and none could be started."""
+
+
+class ShuttingDown(MemoryServerError):
+    """The server is stopping and takes no new calls."""

@@ -13,7 +13,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +37,8 @@ from mcp_memory.socket_transport import message_streams, read_hello
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0
+# A status probe holds the lock for a moment; a starting owner waits this long rather than give up.
+LOCK_WAIT_SECONDS = 3.0
 
 
 async def run_owner(settings: Settings, *, idle_exit: float | None = None, http_required: bool = True) -> None:
@@ -47,26 +49,28 @@ async def run_owner(settings: Settings, *, idle_exit: float | None = None, http_
             f"the data directory's path is too long for a unix socket ({files.socket}): "
             "choose a shorter MCP_MEMORY_DATA_DIR"
         )
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with _held(files):
-        tcp = _bind_tcp(settings.host, settings.port, required=http_required)
-        about = OwnerInfo(
-            pid=os.getpid(),
-            data_dir=str(settings.data_dir),
-            socket=str(files.socket),
-            http=f"http://{settings.host}:{tcp.getsockname()[1]}/mcp" if tcp else None,
-            started_at=datetime.now(UTC),
-            version=__version__,
-        )
-        loader, calls = ServiceLoader(settings).start(), CallTracker()
-        owner = _Owner(build_server(loader, settings.namespace, about, calls), calls, settings)
-        try:
-            await owner.serve(files, about, tcp, idle_exit)
-        finally:
-            for leftover in (files.info, files.socket):
-                with suppress(FileNotFoundError):
-                    leftover.unlink()
-            log.warning("mcp-memory owner %d stopped", os.getpid())
+    # Signals are received from the start, so that none kills the owner halfway through a write.
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        files.ensure_private_dir()
+        with _held(files):
+            tcp = _bind_tcp(settings.host, settings.port, required=http_required)
+            about = OwnerInfo(
+                pid=os.getpid(),
+                data_dir=str(settings.data_dir),
+                socket=str(files.socket),
+                http=f"http://{settings.host}:{tcp.getsockname()[1]}/mcp" if tcp else None,
+                started_at=datetime.now(UTC),
+                version=__version__,
+            )
+            loader, calls = ServiceLoader(settings).start(), CallTracker()
+            owner = _Owner(build_server(loader, settings.namespace, about, calls), calls, settings)
+            try:
+                await owner.serve(files, about, tcp, signals, idle_exit)
+            finally:
+                for leftover in (files.info, files.socket):
+                    with suppress(FileNotFoundError):
+                        leftover.unlink()
+                log.warning("mcp-memory owner %d stopped", os.getpid())
 
 
 class _Owner:
@@ -78,12 +82,16 @@ class _Owner:
         self._last_seen = time.monotonic()
 
     async def serve(
-        self, files: OwnerFiles, about: OwnerInfo, tcp: socket.socket | None, idle_exit: float | None
+        self,
+        files: OwnerFiles,
+        about: OwnerInfo,
+        tcp: socket.socket | None,
+        signals: AsyncIterator[int],
+        idle_exit: float | None,
     ) -> None:
-        app = self._mcp.streamable_http_app(host=self._settings.host)
         http = _HttpServer(
             uvicorn.Config(
-                self._counted(app),
+                self._counted(self._mcp.streamable_http_app(host=self._settings.host)),
                 log_level=self._settings.log_level.lower(),
                 timeout_graceful_shutdown=int(DRAIN_SECONDS),
                 lifespan="on",
@@ -96,8 +104,9 @@ class _Owner:
             connections = await tasks.start(self._accept, listener)
             if tcp is not None:
                 tasks.start_soon(http.serve, [tcp])
-            reason = await self._until_stopped(idle_exit)
-            log.warning("stopping (%s): no new clients; finishing calls under way", reason)
+            reason = await self._until_stopped(signals, idle_exit)
+            log.warning("stopping (%s): no new clients or calls; finishing calls under way", reason)
+            self._calls.close()
             await listener.aclose()
             http.should_exit = True
             await self._calls.drained(DRAIN_SECONDS)
@@ -110,29 +119,36 @@ class _Owner:
                 await listener.serve(self._serve_connection, task_group=connections)
 
     async def _serve_connection(self, stream: SocketStream) -> None:
-        """One client on the socket: a hello line binding its namespace, then an MCP session."""
+        """One client on the socket. Whatever it does, only its own connection may fail."""
         with self._client():
-            async with stream:
-                buffered = BufferedByteReceiveStream(stream)
-                try:
-                    hello = await read_hello(buffered)
-                except (ValueError, anyio.EndOfStream, anyio.IncompleteRead, anyio.DelimiterNotFound):
-                    return
-                bound_namespace.set(str(hello.get("namespace") or self._settings.namespace))
-                lowlevel = self._mcp._lowlevel_server  # the SDK offers no public way to serve other streams
-                with suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
-                    async with message_streams(stream, buffered) as (read, write):
-                        await lowlevel.run(read, write, lowlevel.create_initialization_options())
+            try:
+                async with stream:
+                    await self._session(stream)
+            except* (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+                log.debug("a client left mid-session")
+            except* Exception:
+                log.exception("a socket session failed")
 
-    async def _until_stopped(self, idle_exit: float | None) -> str:
-        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-            while True:
-                with anyio.move_on_after(1.0):
-                    async for received in signals:
-                        return signal.Signals(received).name
-                idle = time.monotonic() - self._last_seen
-                if idle_exit is not None and self._clients == 0 and idle >= idle_exit:
-                    return f"idle for {idle_exit:g} s"
+    async def _session(self, stream: SocketStream) -> None:
+        """A hello line binding the connection's namespace, then an MCP session."""
+        buffered = BufferedByteReceiveStream(stream)
+        try:
+            hello = await read_hello(buffered)
+        except (ValueError, anyio.EndOfStream, anyio.IncompleteRead, anyio.DelimiterNotFound):
+            return
+        bound_namespace.set(str(hello.get("namespace") or self._settings.namespace))
+        lowlevel = self._mcp._lowlevel_server  # the SDK offers no public way to serve other streams
+        async with message_streams(stream, buffered) as (read, write):
+            await lowlevel.run(read, write, lowlevel.create_initialization_options())
+
+    async def _until_stopped(self, signals: AsyncIterator[int], idle_exit: float | None) -> str:
+        while True:
+            with anyio.move_on_after(1.0):
+                async for received in signals:
+                    return signal.Signals(received).name
+            idle = time.monotonic() - self._last_seen
+            if idle_exit is not None and self._clients == 0 and idle >= idle_exit:
+                return f"idle for {idle_exit:g} s"
 
     @contextmanager
     def _client(self) -> Iterator[None]:
@@ -167,7 +183,7 @@ class _HttpServer(uvicorn.Server):
 @contextmanager
 def _held(files: OwnerFiles) -> Iterator[None]:
     """The data directory's lock, for the life of the owner; the OS releases it if the owner dies."""
-    lock = FileLock(files.lock, timeout=0)
+    lock = FileLock(files.lock, timeout=LOCK_WAIT_SECONDS)
     try:
         lock.acquire()
     except Timeout:

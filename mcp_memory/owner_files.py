@@ -15,6 +15,8 @@ from typing import Any
 
 import platformdirs
 
+from mcp_memory.errors import MemoryServerError
+
 # The kernel's limit on a unix socket path (sun_path), less the terminating NUL.
 MAX_SOCKET_PATH = 107
 
@@ -65,6 +67,15 @@ class OwnerFiles:
         except (OSError, ValueError):
             return None
 
+    def ensure_private_dir(self) -> None:
+        """Create the data directory readable by its user alone; refuse one that belongs to another user."""
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        found = self.data_dir.stat()
+        if found.st_uid != os.getuid():
+            raise MemoryServerError(f"{self.data_dir} belongs to another user: choose another MCP_MEMORY_DATA_DIR")
+        if found.st_mode & 0o077:
+            self.data_dir.chmod(0o700)
+
     def is_owned(self) -> bool:
         """Whether a live process holds the lock; the info file alone may be left from a killed owner."""
         from filelock import FileLock, Timeout
@@ -85,13 +96,13 @@ def stop_owner(files: OwnerFiles, timeout: float = 30.0) -> int | None:
 
     Raises TimeoutError if it still holds the directory after `timeout` seconds.
     """
-    info = files.read_info()
-    if info is None or not files.is_owned():
+    if not files.is_owned() or (info := files.read_info()) is None:
         return None
     pid = int(info["pid"])
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while files.is_owned():
+    # Done when it has let go, even if a host has already started a new owner in its place.
+    while files.is_owned() and (files.read_info() or {}).get("pid") == pid:
         if time.monotonic() > deadline:
             raise TimeoutError(f"pid {pid} did not stop within {timeout:g} s")
         time.sleep(0.05)

@@ -11,6 +11,7 @@ import anyio
 import anyio.to_thread
 
 from mcp_memory.config import Settings
+from mcp_memory.errors import ShuttingDown
 from mcp_memory.service import MemoryService
 
 
@@ -58,7 +59,8 @@ class ServiceLoader:
     async def get(self) -> MemoryService:
         if self._future.done():
             return self._future.result()
-        return await anyio.to_thread.run_sync(self._future.result)
+        # Abandoning the wait on cancellation is safe: the thread only waits on the future.
+        return await anyio.to_thread.run_sync(self._future.result, abandon_on_cancel=True)
 
 
 class CallTracker:
@@ -68,9 +70,16 @@ class CallTracker:
         self._active = 0
         self._idle = anyio.Event()
         self._idle.set()
+        self._closed = False
+
+    def close(self) -> None:
+        """Refuse calls from now on: the server is stopping."""
+        self._closed = True
 
     @asynccontextmanager
     async def track(self) -> AsyncIterator[None]:
+        if self._closed:
+            raise ShuttingDown("the mcp-memory server is stopping: call again in a moment")
         if self._active == 0:
             self._idle = anyio.Event()
         self._active += 1

@@ -38,12 +38,12 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
 
     async def call(operation: Callable[[MemoryService], T]) -> T:
         """Run a service call off the event loop; the project's errors become MCP error results here."""
-        async with calls.track():
-            try:
+        try:
+            async with calls.track():
                 service = await loader.get()
                 return await anyio.to_thread.run_sync(operation, service)
-            except MemoryServerError as exc:
-                raise ToolError(str(exc)) from exc
+        except MemoryServerError as exc:
+            raise ToolError(str(exc)) from exc
 
     @mcp.tool(annotations=ToolAnnotations(title="Remember", destructive_hint=False, idempotent_hint=False))
     async def remember(

@@ -26,8 +26,12 @@ Streams = tuple[MemoryObjectReceiveStream[SessionMessage | Exception], MemoryObj
 
 
 async def read_hello(buffered: BufferedByteReceiveStream) -> dict[str, Any]:
+    """The connection's first line; raises ValueError if it is not a JSON object."""
     line = await buffered.receive_until(b"\n", MAX_HELLO_BYTES)
-    hello = json.loads(line)
+    try:
+        hello = json.loads(line)
+    except RecursionError as exc:
+        raise ValueError("the hello line is nested too deeply") from exc
     if not isinstance(hello, dict):
         raise ValueError("the hello line must be a JSON object")
     return hello
@@ -44,7 +48,13 @@ async def message_streams(stream: ByteStream, buffered: BufferedByteReceiveStrea
             while True:
                 try:
                     line = await buffered.receive_until(b"\n", MAX_LINE_BYTES)
-                except (anyio.EndOfStream, anyio.IncompleteRead, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                except (
+                    anyio.EndOfStream,
+                    anyio.IncompleteRead,
+                    anyio.DelimiterNotFound,  # a line too long to be a message
+                    anyio.BrokenResourceError,
+                    anyio.ClosedResourceError,
+                ):
                     return
                 try:
                     message = mcp_types.jsonrpc_message_adapter.validate_json(line, by_name=False)

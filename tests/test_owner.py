@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 from pathlib import Path
@@ -11,7 +14,7 @@ from pathlib import Path
 import anyio
 from mcp_clients import EXECUTABLE, http_server, owner_status, server_env, stdio_session, structured
 
-from mcp_memory.owner_files import OwnerFiles
+from mcp_memory.owner_files import OwnerFiles, stop_owner
 
 
 def start_serve(data_dir: Path, *args: str) -> subprocess.Popen[str]:
@@ -107,3 +110,52 @@ def test_stop_and_status_from_the_terminal(data_dir: Path) -> None:
         assert f"pid {pid}" in cli("status")
         assert f"stopped pid {pid}" in cli("stop")
         assert "no server owns" in cli("status")
+
+
+def raw_client(data_dir: Path, *lines: bytes) -> None:
+    """A client on the owner's socket that sends `lines` and leaves without waiting for answers."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.connect(str(OwnerFiles(data_dir).socket))
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the server may hang up first
+            for line in lines:
+                client.sendall(line)
+
+
+def request(method: str, params: dict[str, object], request_id: int | None = None) -> bytes:
+    message: dict[str, object] = {"jsonrpc": "2.0", "method": method, "params": params}
+    if request_id is not None:
+        message["id"] = request_id
+    return json.dumps(message).encode() + b"\n"
+
+
+async def test_clients_that_misbehave_or_leave_mid_call_do_not_bring_the_server_down(data_dir: Path) -> None:
+    async with stdio_session(data_dir, "claude-desktop") as session:
+        pid = (await owner_status(session))["pid"]
+        initialize = request(
+            "initialize",
+            {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "rude", "version": "0"}},
+            1,
+        )
+        raw_client(
+            data_dir,
+            b'{"namespace": "x"}\n',
+            initialize,
+            request("notifications/initialized", {}),
+            request("tools/call", {"name": "recall", "arguments": {"query": "anything"}}, 2),
+        )
+        raw_client(data_dir, b"[" * 4000 + b"\n")
+        raw_client(data_dir, b"not json at all\n")
+        raw_client(data_dir, b'{"namespace": "x"}\n', b"x" * (17 * 1024 * 1024))
+        raw_client(data_dir, b'{"namespace": "x"}\n', b"{broken json\n", initialize)
+        structured(await session.call_tool("remember", {"content": "The server survived rude clients."}))
+        assert (await owner_status(session))["pid"] == pid
+
+
+async def test_stop_while_a_host_is_connected_and_its_next_call_restarts_the_server(data_dir: Path) -> None:
+    async with stdio_session(data_dir, "claude-desktop") as session:
+        first = (await owner_status(session))["pid"]
+        assert stop_owner(OwnerFiles(data_dir)) == first
+        assert not OwnerFiles(data_dir).is_owned()
+        recalled = structured(await session.call_tool("recall", {"query": "anything"}))
+        assert recalled == {"memories": []}
+        assert (await owner_status(session))["pid"] != first
