@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEPS := $(VENV)/.deps-installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench bench-locomo clean
 
 $(DEPS): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ format: $(DEPS)
 
 bench: $(DEPS)
 	$(BIN)/python benchmarks/latency.py
+
+bench-locomo: $(DEPS)
+	$(BIN)/python benchmarks/locomo.py --data ../shared/data/locomo-dev.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -17,6 +17,7 @@ from mcp_memory.errors import MemoryServerError, ModelMismatch, StorageError
 from mcp_memory.models import Kind, MemoryFilter, MemoryRecord, ScoredRecord
 
 COLLECTION_PREFIX = "mem-"
+METADATA_PREFIX = "m_"  # the caller's own metadata keys, apart from ours
 log = logging.getLogger(__name__)
 
 
@@ -69,6 +70,42 @@ class ChromaStore:
             found = collection.get(ids=list(ids), include=["documents", "metadatas"])
         rows = zip(found["ids"], found["documents"], found["metadatas"], strict=True)  # type: ignore[arg-type]
         return [_to_record(i, doc, meta) for i, doc, meta in rows]
+
+    def get_with_embeddings(self, namespace: str, ids: Sequence[str]) -> list[tuple[MemoryRecord, list[float]]]:
+        collection = self._collection(namespace)
+        if collection is None or not ids:
+            return []
+        with _translated("read the store"):
+            found = collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        rows = zip(found["ids"], found["documents"], found["metadatas"], found["embeddings"], strict=True)  # type: ignore[arg-type]
+        return [(_to_record(i, doc, meta), vector) for i, doc, meta, vector in rows]
+
+    def update_embeddings(self, namespace: str, embeddings: dict[str, list[float]]) -> None:
+        collection = self._collection(namespace)
+        if collection is not None and embeddings:
+            with _translated("update embeddings"):
+                collection.update(ids=list(embeddings), embeddings=_vectors(list(embeddings.values())))
+
+    def thread(self, namespace: str, thread: str) -> list[MemoryRecord]:
+        collection = self._collection(namespace)
+        if collection is None:
+            return []
+        with _translated("read a thread"):
+            found = collection.get(where={"thread": thread}, include=["documents", "metadatas"])
+        rows = zip(found["ids"], found["documents"], found["metadatas"], strict=True)  # type: ignore[arg-type]
+        return sorted((_to_record(i, doc, meta) for i, doc, meta in rows), key=lambda r: r.thread_seq or 0)
+
+    def scan(self, namespace: str, batch: int = 1000) -> Iterator[list[MemoryRecord]]:
+        collection = self._collection(namespace)
+        offset = 0
+        while collection is not None:
+            with _translated("read the store"):
+                found = collection.get(limit=batch, offset=offset, include=["documents", "metadatas"])
+            if not found["ids"]:
+                return
+            rows = zip(found["ids"], found["documents"], found["metadatas"], strict=True)  # type: ignore[arg-type]
+            yield [_to_record(i, doc, meta) for i, doc, meta in rows]
+            offset += len(found["ids"])
 
     def delete(self, namespace: str, ids: Sequence[str]) -> None:
         collection = self._collection(namespace)
@@ -151,6 +188,9 @@ def _to_metadata(record: MemoryRecord) -> dict[str, Any]:
         meta["occurred_at"] = record.occurred_at.isoformat()
     if record.importance is not None:
         meta["importance"] = record.importance
+    if record.thread is not None:
+        meta["thread"], meta["thread_seq"] = record.thread, record.thread_seq or 0
+    meta.update({METADATA_PREFIX + key: value for key, value in record.metadata.items()})
     return meta
 
 
@@ -166,6 +206,9 @@ def _to_record(id_: str, content: str | None, meta: Any) -> MemoryRecord:
         content_hash=meta.get("content_hash", ""),
         occurred_at=datetime.fromisoformat(occurred) if occurred else None,
         importance=meta.get("importance"),
+        thread=meta.get("thread"),
+        thread_seq=meta.get("thread_seq"),
+        metadata={k.removeprefix(METADATA_PREFIX): v for k, v in meta.items() if k.startswith(METADATA_PREFIX)},
     )
 
 

@@ -98,14 +98,16 @@ def remember(
     tag: Tags = None,
     kind: Annotated[Kind, typer.Option(help="What sort of memory this is.")] = Kind.fact,
     importance: Annotated[float | None, typer.Option(help="0.0 trivial .. 1.0 critical.")] = None,
-    occurred_at: Annotated[str | None, typer.Option(help="When it happened (ISO 8601).")] = None,
+    occurred_at: Annotated[str | None, typer.Option(help="When it happened (ISO 8601 or a phrase).")] = None,
+    thread: Annotated[str | None, typer.Option(help="The conversation or thread it belongs to.")] = None,
     namespace: Namespace = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
     """Remember a memory, as an MCP host would."""
     arguments = {"content": content, "tags": tag or [], "kind": kind, "importance": importance}
-    result = _call("remember", arguments | {"occurred_at": occurred_at}, RememberResult, namespace, data_dir)
+    arguments |= {"occurred_at": occurred_at, "thread": thread}
+    result = _call("remember", arguments, RememberResult, namespace, data_dir)
     if as_json:
         return _print_json(result)
     out.print(f"{result.status} [bold]{result.id}[/bold]")
@@ -119,14 +121,16 @@ def recall(
     limit: Annotated[int, typer.Option(help="How many memories, 1 to 50.")] = 5,
     tag: Tags = None,
     kind: Annotated[Kind | None, typer.Option(help="Only this kind.")] = None,
-    since: Annotated[str | None, typer.Option(help="From this ISO 8601 date on.")] = None,
-    until: Annotated[str | None, typer.Option(help="Up to this ISO 8601 date.")] = None,
+    since: Annotated[str | None, typer.Option(help="From then on: ISO 8601, or a phrase like 'last week'.")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to then: ISO 8601, or a phrase.")] = None,
+    explain: Annotated[bool, typer.Option(help="Show each memory's score parts.")] = False,
     namespace: Namespace = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
     """Recall the memories that best match QUERY, best first."""
     arguments = {"query": query, "limit": limit, "tags": tag, "kind": kind, "since": since, "until": until}
+    arguments["explain"] = explain
     result = _call("recall", arguments, RecallResult, namespace, data_dir)
     if as_json:
         return _print_json(result)
@@ -137,6 +141,8 @@ def recall(
             f"[bold]{m.score:.3f}[/bold] {m.id} [dim]{m.kind.value}, from {m.source}, {m.created_at:%Y-%m-%d}[/dim]"
         )
         out.print(f"      {m.content}", markup=False, highlight=False)
+        if m.explain:
+            out.print(f"      [dim]{m.explain.model_dump_json()}[/dim]")
 
 
 @app.command()
@@ -198,6 +204,28 @@ def stop(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     out.print(f"stopped pid {pid}" if pid else f"no server owns {files.data_dir}")
+
+
+@app.command()
+def reindex(
+    namespace: Annotated[
+        list[str] | None, typer.Option("--namespace", "-n", help="Only this namespace; repeat.")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Rebuild the keyword index from the vector store. Stop the server first: this command owns the store."""
+    from mcp_memory.owner import hold_directory
+    from mcp_memory.runtime import open_service
+
+    settings = _settings(data_dir=data_dir)
+    files = OwnerFiles(settings.data_dir)
+    if files.is_owned():
+        typer.echo(f"error: a server owns {files.data_dir}: stop it first with `mcp-memory stop`", err=True)
+        raise typer.Exit(1)
+    with hold_directory(files):
+        counts = open_service(settings).reindex(namespace)
+    for name, count in counts.items():
+        out.print(f"{name}: {count} memories indexed")
 
 
 def _call(

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mcp_memory.owner_files import default_data_dir
+from mcp_memory.ranking import Fusion
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -32,6 +33,10 @@ class Settings(BaseSettings):
     similar_threshold: float = Field(
         default=0.6, ge=0.0, le=1.0, description="Cosine similarity above which remember reports a memory as similar."
     )
+    fusion: Fusion = Field(default="zscore", description="How dense and keyword scores are combined.")
+    dense_weight: float = Field(default=0.5, ge=0.0, le=1.0, description="Weight of meaning against keywords.")
+    candidate_pool: int = Field(default=50, ge=1, description="Candidates each retriever contributes.")
+    thread_context: bool = Field(default=True, description="Embed a thread's memory after its predecessor.")
     hnsw_search_ef: int = Field(default=100, ge=10, description="HNSW ef at query time; higher is more exact.")
     log_level: str = "WARNING"
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
+
+Scalar = str | int | float | bool
 
 
 class Kind(StrEnum):
@@ -32,6 +34,9 @@ class MemoryRecord:
     content_hash: str
     occurred_at: datetime | None = None
     importance: float | None = None
+    thread: str | None = None
+    thread_seq: int | None = None
+    metadata: dict[str, Scalar] = field(default_factory=dict)
 
     @property
     def effective_time(self) -> datetime:
@@ -48,11 +53,42 @@ class MemoryFilter:
     since: datetime | None = None
     until: datetime | None = None
 
+    def matches(self, record: MemoryRecord) -> bool:
+        when = record.effective_time
+        return (
+            set(self.tags) <= set(record.tags)
+            and (self.kind is None or record.kind == self.kind)
+            and (self.since is None or when >= self.since)
+            and (self.until is None or when <= self.until)
+        )
+
+
+class MemoryInput(BaseModel):
+    """One memory to remember, before validation; what `remember` and `remember_many` take."""
+
+    content: str
+    tags: list[str] = Field(default_factory=list)
+    kind: Kind | str = Kind.fact
+    importance: float | None = None
+    occurred_at: str | None = None
+    thread: str | None = None
+    metadata: dict[str, Scalar] = Field(default_factory=dict)
+
 
 @dataclass(frozen=True)
 class ScoredRecord:
     record: MemoryRecord
     score: float
+
+
+class ScoreParts(BaseModel):
+    """Why a memory ranked where it did: each retriever's score and rank among the candidates."""
+
+    similarity: float = Field(description="Cosine similarity of meaning, 0..1.")
+    keyword: float = Field(description="BM25 score of shared words; 0 when no word is shared.")
+    similarity_rank: int
+    keyword_rank: int | None = Field(description="Rank among keyword matches; None when no word is shared.")
+    fused: float = Field(description="The combined score the ranking uses.")
 
 
 class SimilarMemory(BaseModel):
@@ -72,12 +108,16 @@ class RememberResult(BaseModel):
 class RecalledMemory(BaseModel):
     id: str
     content: str
-    score: float = Field(description="Relevance to the query, higher is better.")
+    score: float = Field(description="Relevance to the query, higher is better; the ranking's own scale.")
+    similarity: float = Field(description="Cosine similarity of meaning to the query, 0..1; under ~0.3 is weak.")
     kind: Kind
     tags: list[str]
     source: str = Field(description="The host that remembered it (its MCP client name).")
     created_at: datetime
     occurred_at: datetime | None = None
+    thread: str | None = None
+    metadata: dict[str, Scalar] = Field(default_factory=dict)
+    explain: ScoreParts | None = None
 
 
 class RecallResult(BaseModel):

@@ -52,7 +52,7 @@ async def run_owner(settings: Settings, *, idle_exit: float | None = None, http_
     # Signals are received from the start, so that none kills the owner halfway through a write.
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         files.ensure_private_dir()
-        with _held(files):
+        with hold_directory(files):
             tcp = _bind_tcp(settings.host, settings.port, required=http_required)
             about = OwnerInfo(
                 pid=os.getpid(),
@@ -181,7 +181,7 @@ class _HttpServer(uvicorn.Server):
 
 
 @contextmanager
-def _held(files: OwnerFiles) -> Iterator[None]:
+def hold_directory(files: OwnerFiles) -> Iterator[None]:
     """The data directory's lock, for the life of the owner; the OS releases it if the owner dies."""
     lock = FileLock(files.lock, timeout=LOCK_WAIT_SECONDS)
     try:

@@ -19,6 +19,7 @@ def open_service(settings: Settings) -> MemoryService:
     """The service on its configured model and store: seconds of imports and model loading."""
     from mcp_memory.chroma_store import ChromaStore
     from mcp_memory.embedder import SentenceTransformerEmbedder
+    from mcp_memory.keyword_index import KeywordIndex
 
     embedder = SentenceTransformerEmbedder(settings.embedding_model)
     store = ChromaStore(
@@ -27,7 +28,9 @@ def open_service(settings: Settings) -> MemoryService:
         dimension=embedder.dimension,
         search_ef=settings.hnsw_search_ef,
     )
-    return MemoryService(store, embedder, settings)
+    service = MemoryService(store, embedder, KeywordIndex(settings.data_dir / "keywords.sqlite3"), settings)
+    service.repair()
+    return service
 
 
 class ServiceLoader:

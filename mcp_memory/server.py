@@ -75,7 +75,21 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
         ] = None,
         occurred_at: Annotated[
             str | None,
-            Field(description="When the remembered thing happened, as an ISO 8601 date or date-time (2024-05-01)."),
+            Field(
+                description="When the remembered thing happened: an ISO 8601 date or date-time (2024-05-01), "
+                "or a phrase such as 'yesterday'."
+            ),
+        ] = None,
+        thread: Annotated[
+            str | None,
+            Field(
+                description="Name of the conversation or thread this memory belongs to, when you store "
+                "several from one exchange in order; each is then found also by what came before it."
+            ),
+        ] = None,
+        metadata: Annotated[
+            dict[str, str | int | float | bool] | None,
+            Field(description="Extra fields of your own (lowercase keys), returned by recall: {'ticket': 'ENG-42'}."),
         ] = None,
     ) -> RememberResult:
         """Store a durable memory so that later conversations, in this app or any other, can recall it.
@@ -98,6 +112,8 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
                 kind=kind,
                 importance=importance,
                 occurred_at=occurred_at,
+                thread=thread,
+                metadata=metadata,
                 source=source,
             ),
         )
@@ -118,26 +134,30 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
         since: Annotated[
             str | None,
             Field(
-                description="Only memories from this ISO 8601 date or date-time on (when it happened, "
-                "else when it was stored)."
+                description="Only memories from then on (when it happened, else when it was stored): an ISO 8601 "
+                "date or date-time, or a phrase such as 'last week' or 'March 2023' (from its start)."
             ),
         ] = None,
         until: Annotated[
             str | None,
-            Field(description="Only memories up to this ISO 8601 date (inclusive) or date-time."),
+            Field(description="Only memories up to then, inclusive: ISO 8601 or a phrase, as for since."),
         ] = None,
+        explain: Annotated[
+            bool, Field(description="Also return each memory's score parts: meaning, keywords, and their fusion.")
+        ] = False,
     ) -> RecallResult:
         """Search long-term memory for what is known about the user, their work and their preferences.
 
         Call this at the start of a task or conversation, whenever the user refers to something from
         before ('as I said', 'my usual setup', 'the project'), and before acting on a choice the user
-        may have a preference about. Results come best first with a relevance score; scores under
-        about 0.3 are weak matches. An empty list means nothing relevant is remembered.
+        may have a preference about. Results come best first. A memory's `similarity` under about
+        0.3 means a weak match; an empty list means nothing relevant is remembered. Retrieval
+        combines meaning with shared words, so names and rare terms in the query help.
         """
         namespace = _namespace(ctx, default_namespace)
         return await call(
             lambda service: service.recall(
-                namespace, query, limit=limit, tags=tags, kind=kind, since=since, until=until
+                namespace, query, limit=limit, tags=tags, kind=kind, since=since, until=until, explain=explain
             ),
         )
 

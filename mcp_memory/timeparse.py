@@ -1,33 +1,88 @@
-"""Parsing of the dates callers give (`occurred_at`, `since`, `until`)."""
+"""Parsing of the dates callers give (`occurred_at`, `since`, `until`): ISO 8601 or phrases."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from mcp_memory.errors import InvalidInput
 
+YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
+ISO_LIKE = re.compile(r"^\d{4}-\d")
 
-def parse_instant(value: str, field: str, *, end_of_day: bool = False) -> datetime:
-    """An ISO 8601 date or date-time as an aware UTC datetime.
 
-    A bare date means the start of that day, or its end when `end_of_day` (so `until=2024-05-01`
-    includes the whole of May 1st). A date-time without an offset is taken as UTC.
+def parse_instant(value: str, field: str, *, end_of_period: bool = False, now: datetime | None = None) -> datetime:
+    """An ISO 8601 date or date-time, or a phrase ('last week', 'in March 2023'), as an aware UTC datetime.
+
+    A date, or a phrase naming a day, week, month or year, means the start of that period, or
+    with `end_of_period` its end: so `until=2024-05-01` includes the whole of May 1st, and
+    `since='March 2023'` starts on March 1st. Phrases are read relative to `now` (default: the
+    current time). A time without an offset is taken as UTC.
     """
     text = value.strip()
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed, period = datetime.fromisoformat(text), "day" if _is_bare_date(text) else "time"
     except ValueError:
-        raise InvalidInput(
-            f"{field}: {value!r} is not an ISO 8601 date; use a form such as 2024-05-01 or 2024-05-01T14:30:00Z"
-        ) from None
-    if _is_bare_date(text):
-        day = date(parsed.year, parsed.month, parsed.day)
-        parsed = datetime.combine(day, time.min)
-        if end_of_day:
-            parsed += timedelta(days=1) - timedelta(microseconds=1)
+        if YEAR_MONTH.match(text):
+            parsed, period = datetime.fromisoformat(text + "-01"), "month"
+        elif ISO_LIKE.match(text):  # a malformed ISO date is a mistake, not a phrase to guess at
+            raise _not_a_date(field, text) from None
+        else:
+            parsed, period = _parse_phrase(text, field, now or datetime.now(UTC))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return _bound(parsed, period, end_of_period).astimezone(UTC)
+
+
+def parse_optional(
+    value: str | None, field: str, *, end_of_period: bool = False, now: datetime | None = None
+) -> datetime | None:
+    if value is None or not value.strip():
+        return None
+    return parse_instant(value, field, end_of_period=end_of_period, now=now)
+
+
+def _parse_phrase(text: str, field: str, now: datetime) -> tuple[datetime, str]:
+    from dateparser.date import DateDataParser  # imported on first use: it loads its languages slowly
+
+    parser = DateDataParser(
+        languages=["en"],
+        settings={
+            "RELATIVE_BASE": now.astimezone(UTC).replace(tzinfo=None),
+            "PREFER_DATES_FROM": "past",
+            "RETURN_TIME_AS_PERIOD": True,
+        },
+    )
+    found = parser.get_date_data(text.removeprefix("in ").removeprefix("on ").strip())
+    if found.date_obj is None:
+        raise _not_a_date(field, text)
+    return found.date_obj, found.period or "day"
+
+
+def _not_a_date(field: str, text: str) -> InvalidInput:
+    return InvalidInput(
+        f"{field}: {text!r} is not a date; use ISO 8601 such as 2024-05-01 or 2024-05-01T14:30:00Z, "
+        "or a phrase such as 'last week' or 'March 2023'"
+    )
+
+
+def _bound(moment: datetime, period: str, end: bool) -> datetime:
+    """The start (or end) of the day, week, month or year that `moment` falls in; a time is itself."""
+    day = moment.date()
+    if period == "time":
+        return moment
+    if period == "week":
+        first, last = day - timedelta(days=day.weekday()), day + timedelta(days=6 - day.weekday())
+    elif period == "month":
+        first = day.replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    elif period == "year":
+        first, last = day.replace(month=1, day=1), day.replace(month=12, day=31)
+    else:
+        first = last = day
+    if end:
+        return datetime.combine(last, time.max, moment.tzinfo)
+    return datetime.combine(first, time.min, moment.tzinfo)
 
 
 def _is_bare_date(text: str) -> bool:
@@ -36,7 +91,3 @@ def _is_bare_date(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def parse_optional(value: str | None, field: str, *, end_of_day: bool = False) -> datetime | None:
-    return None if value is None or not value.strip() else parse_instant(value, field, end_of_day=end_of_day)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from mcp_memory.errors import InvalidInput
+from mcp_memory.models import Scalar
 
 NAMESPACE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
 ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -55,3 +56,29 @@ def check_ids(ids: list[str]) -> list[str]:
             f"malformed id(s) {', '.join(map(repr, bad[:5]))}: ids are 32 hex characters, as returned by recall"
         )
     return list(dict.fromkeys(ids))
+
+
+METADATA_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_METADATA_KEYS = 16
+MAX_METADATA_CHARS = 512
+MAX_THREAD_CHARS = 200
+
+
+def check_metadata(metadata: dict[str, Scalar]) -> dict[str, Scalar]:
+    if len(metadata) > MAX_METADATA_KEYS:
+        raise InvalidInput(f"{len(metadata)} metadata keys given: use at most {MAX_METADATA_KEYS}")
+    for key, value in metadata.items():
+        if not METADATA_KEY_RE.match(key):
+            raise InvalidInput(f"invalid metadata key {key!r}: use lowercase letters, digits and '_', up to 40")
+        if isinstance(value, str) and len(value) > MAX_METADATA_CHARS:
+            raise InvalidInput(f"metadata {key!r} is over {MAX_METADATA_CHARS} characters")
+    return dict(metadata)
+
+
+def check_thread(thread: str | None) -> str | None:
+    if thread is None:
+        return None
+    thread = thread.strip()
+    if not thread or len(thread) > MAX_THREAD_CHARS:
+        raise InvalidInput(f"invalid thread {thread!r}: name it in 1-{MAX_THREAD_CHARS} characters")
+    return thread

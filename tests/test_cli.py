@@ -31,5 +31,5 @@ def test_the_cli_remembers_recalls_counts_and_forgets(data_dir: Path) -> None:
 
 
 def test_the_cli_explains_bad_input_and_exits_with_2(data_dir: Path) -> None:
-    failed = cli(data_dir, "recall", "coffee", "--since", "someday", expect=2)
-    assert "since: 'someday' is not an ISO 8601 date" in failed.stderr
+    failed = cli(data_dir, "recall", "coffee", "--since", "sometime-ish", expect=2)
+    assert "since: 'sometime-ish' is not a date" in failed.stderr

@@ -15,7 +15,7 @@ COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
 
 
 def test_every_command_is_listed() -> None:
-    assert COMMANDS == ["forget", "recall", "remember", "serve", "stats", "status", "stdio", "stop"]
+    assert COMMANDS == ["forget", "recall", "reindex", "remember", "serve", "stats", "status", "stdio", "stop"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

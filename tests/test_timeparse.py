@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from mcp_memory.errors import InvalidInput
 from mcp_memory.timeparse import parse_instant, parse_optional
+
+NOW = datetime(2023, 5, 8, 13, 56, tzinfo=UTC)  # a Monday
 
 
 @pytest.mark.parametrize(
@@ -20,12 +24,28 @@ def test_iso_dates_become_utc_instants(text: str, expected: str) -> None:
 
 
 def test_a_bare_date_as_an_end_means_the_end_of_that_day() -> None:
-    assert parse_instant("2024-05-01", "until", end_of_day=True).isoformat() == "2024-05-01T23:59:59.999999+00:00"
+    assert parse_instant("2024-05-01", "until", end_of_period=True).isoformat() == "2024-05-01T23:59:59.999999+00:00"
 
 
-@pytest.mark.parametrize("text", ["yesterday", "2024-02-30", "05/01/2024", "2024-05-01T25:00"])
-def test_anything_else_is_rejected_with_the_form_to_use(text: str) -> None:
-    with pytest.raises(InvalidInput, match="use a form such as 2024-05-01"):
+@pytest.mark.parametrize(
+    ("phrase", "start", "end"),
+    [
+        ("yesterday", "2023-05-07T00:00:00", "2023-05-07T23:59:59.999999"),
+        ("last week", "2023-05-01T00:00:00", "2023-05-07T23:59:59.999999"),
+        ("in March 2023", "2023-03-01T00:00:00", "2023-03-31T23:59:59.999999"),
+        ("last month", "2023-04-01T00:00:00", "2023-04-30T23:59:59.999999"),
+        ("last year", "2022-01-01T00:00:00", "2022-12-31T23:59:59.999999"),
+        ("3 hours ago", "2023-05-08T10:56:00", "2023-05-08T10:56:00"),
+    ],
+)
+def test_phrases_name_periods_relative_to_now(phrase: str, start: str, end: str) -> None:
+    assert parse_instant(phrase, "since", now=NOW).isoformat() == start + "+00:00"
+    assert parse_instant(phrase, "until", end_of_period=True, now=NOW).isoformat() == end + "+00:00"
+
+
+@pytest.mark.parametrize("text", ["someday soon-ish", "2024-02-30", "the blue one"])
+def test_anything_else_is_rejected_with_the_forms_to_use(text: str) -> None:
+    with pytest.raises(InvalidInput, match="use ISO 8601 such as 2024-05-01"):
         parse_instant(text, "since")
 
 

@@ -1,0 +1,111 @@
+"""`KeywordIndex`: BM25 keyword search over memories, in SQLite FTS5 beside the vector store.
+
+Chroma's local mode offers no keyword search, and keywords find what embeddings miss: names,
+numbers, rare words. The index is derived data: it can always be rebuilt from the vector store.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from mcp_memory.errors import StorageError
+
+WORD = re.compile(r"\w+", re.UNICODE)
+MAX_QUERY_TERMS = 64
+STOPWORDS = frozenset(
+    " ".join(
+        (
+            "a an the and or but if of at by for with about against between into through during before after above",
+            "below to from up down in out on off over under again further then once here there when where why",
+            "how all any both each few more most other some such no nor not only own same so than too very s t",
+            "can will just don should now i me my myself we our ours ourselves you your yours yourself yourselves",
+            "he him his himself she her hers herself it its itself they them their theirs themselves what which",
+            "who whom this that these those am is are was were be been being have has had having do does did doing",
+            "would could",
+        )
+    ).split()
+)
+
+
+class KeywordIndex:
+    """One FTS5 table per namespace (so BM25's statistics are the namespace's own), porter-stemmed."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._lock = threading.Lock()
+
+    def add(self, namespace: str, entries: Iterable[tuple[str, str]]) -> None:
+        """Index (id, text) pairs; an id already indexed is replaced."""
+        rows = list(entries)
+        with self._lock, self._transaction():
+            table = self._table(namespace, create=True)
+            self._db.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i, _ in rows])
+            self._db.executemany(f"INSERT INTO {table}(id, text) VALUES (?, ?)", rows)
+
+    def delete(self, namespace: str, ids: Sequence[str]) -> None:
+        with self._lock, self._transaction():
+            if table := self._table(namespace):
+                self._db.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in ids])
+
+    def search(self, namespace: str, query: str, limit: int) -> list[tuple[str, float]]:
+        """(id, BM25 score) best first; higher is better. Any word of the query but function words may match."""
+        words = [w.lower() for w in WORD.findall(query)]
+        # Function words match nearly everything and drown the words that matter.
+        terms = list(dict.fromkeys([w for w in words if w not in STOPWORDS] or words))[:MAX_QUERY_TERMS]
+        if not terms:
+            return []
+        expression = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        with self._lock:
+            if not (table := self._table(namespace)):
+                return []
+            rows = self._db.execute(
+                f"SELECT id, bm25({table}) AS rank FROM {table} WHERE {table} MATCH ? ORDER BY rank LIMIT ?",
+                (expression, limit),
+            ).fetchall()
+        # FTS5's bm25() is negative, lower being better.
+        return [(i, -float(rank)) for i, rank in rows]
+
+    def count(self, namespace: str) -> int:
+        with self._lock:
+            if not (table := self._table(namespace)):
+                return 0
+            return int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    def drop(self, namespace: str) -> None:
+        with self._lock:
+            self._db.execute(f"DROP TABLE IF EXISTS {_name(namespace)}")
+
+    def _table(self, namespace: str, *, create: bool = False) -> str | None:
+        name = _name(namespace)
+        if create:
+            self._db.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {name} USING fts5(id UNINDEXED, text, tokenize='porter unicode61')"
+            )
+            return name
+        found = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name.strip('"'),)).fetchone()
+        return name if found else None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except sqlite3.Error as exc:
+            self._db.execute("ROLLBACK")
+            raise StorageError(f"the keyword index failed: {exc}") from exc
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+
+def _name(namespace: str) -> str:
+    # Namespaces are validated to [a-z0-9_-]; quoting makes '-' legal in an identifier.
+    return f'"kw_{namespace}"'
