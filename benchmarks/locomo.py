@@ -74,6 +74,7 @@ def evidence_of(question: dict[str, Any], turn_ids: set[str]) -> set[str]:
 def evaluate(service: MemoryService, questions: list[tuple[str, dict[str, Any], set[str]]]) -> dict[str, Any]:
     hits: dict[int, list[float]] = {k: [] for k in KS}
     by_category: dict[str, dict[int, list[float]]] = defaultdict(lambda: {k: [] for k in KS})
+    by_conversation: dict[str, dict[int, list[float]]] = defaultdict(lambda: {k: [] for k in KS})
     latencies = []
     for namespace, question, evidence in questions:
         started = time.perf_counter()
@@ -84,6 +85,7 @@ def evaluate(service: MemoryService, questions: list[tuple[str, dict[str, Any], 
             score = len(evidence & set(ranked[:k])) / len(evidence)
             hits[k].append(score)
             by_category[str(question.get("category"))][k].append(score)
+            by_conversation[namespace][k].append(score)
     return {
         **{f"recall@{k}": round(statistics.fmean(hits[k]), 4) for k in KS},
         "questions": len(questions),
@@ -93,6 +95,13 @@ def evaluate(service: MemoryService, questions: list[tuple[str, dict[str, Any], 
                 **{f"recall@{k}": round(statistics.fmean(values[k]), 4) for k in (5, 10)},
             }
             for category, values in sorted(by_category.items())
+        },
+        "by_conversation": {
+            name: {
+                "questions": len(values[10]),
+                **{f"recall@{k}": round(statistics.fmean(values[k]), 4) for k in (5, 10)},
+            }
+            for name, values in sorted(by_conversation.items())
         },
         "recall_p50_ms": round(statistics.median(latencies), 1),
     }

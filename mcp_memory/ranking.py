@@ -20,8 +20,10 @@ class Candidate:
     keyword: float  # BM25 score; 0 when the memory shares no word with the query
 
 
-def fuse(candidates: Sequence[Candidate], method: Fusion, dense_weight: float) -> list[tuple[Candidate, ScoreParts]]:
-    """The candidates best first, by `method`:
+def fuse(
+    candidates: Sequence[Candidate], method: Fusion, dense_weight: float, limit: int
+) -> list[tuple[Candidate, ScoreParts]]:
+    """The `limit` best candidates, best first, by `method`:
 
     - zscore: each retriever's scores standardised over the candidates, then weighted and summed;
       unlike rank fusion it keeps how far ahead a clear winner is.
@@ -46,18 +48,20 @@ def fuse(candidates: Sequence[Candidate], method: Fusion, dense_weight: float) -
         fused = [c.similarity for c in candidates]
     else:
         fused = [c.keyword + 1e-3 * c.similarity for c in candidates]
-    parts = [
-        ScoreParts(
-            similarity=round(c.similarity, 4),
-            keyword=round(c.keyword, 4),
-            similarity_rank=rs,
-            keyword_rank=rk if c.keyword > 0 else None,
-            fused=round(f, 4),
+    order = sorted(range(len(candidates)), key=lambda i: fused[i], reverse=True)[:limit]
+    return [
+        (
+            candidates[i],
+            ScoreParts(
+                similarity=round(candidates[i].similarity, 4),
+                keyword=round(candidates[i].keyword, 4),
+                similarity_rank=similarity_rank[i],
+                keyword_rank=keyword_rank[i] if candidates[i].keyword > 0 else None,
+                fused=round(fused[i], 4),
+            ),
         )
-        for c, rs, rk, f in zip(candidates, similarity_rank, keyword_rank, fused, strict=True)
+        for i in order
     ]
-    order = sorted(range(len(candidates)), key=lambda i: fused[i], reverse=True)
-    return [(candidates[i], parts[i]) for i in order]
 
 
 def _zscores(values: Sequence[float]) -> list[float]:

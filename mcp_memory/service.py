@@ -155,8 +155,9 @@ class MemoryService:
             self._candidates(namespace, query.strip(), where, max(limit, self._settings.candidate_pool)),
             self._settings.fusion,
             self._settings.dense_weight,
+            limit,
         )
-        return RecallResult(memories=[_recalled(c.record, parts, explain) for c, parts in ranked[:limit]])
+        return RecallResult(memories=[_recalled(c.record, parts, explain) for c, parts in ranked])
 
     def forget(self, namespace: str, ids: list[str]) -> ForgetResult:
         check_namespace(namespace)

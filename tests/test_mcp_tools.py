@@ -34,15 +34,21 @@ async def test_recall_from_a_second_host_finds_what_the_first_remembered(connect
         remembered = structured(
             await desktop.call_tool(
                 "remember",
-                {"content": "Alice's favourite editor is Helix, with the gruvbox theme.", "tags": ["tools"]},
+                {
+                    "content": "Alice's favourite editor is Helix, with the gruvbox theme.",
+                    "tags": ["tools"],
+                    "metadata": {"topic": "editors"},
+                },
             )
         )
         await desktop.call_tool("remember", {"content": "Alice is allergic to peanuts.", "kind": "fact"})
     assert remembered["status"] == "created"
 
     async with connect("cursor", "alice") as cursor:
-        best = (await recall(cursor, "which text editor does Alice use?"))[0]
+        best = (await recall(cursor, "which text editor does Alice use?", explain=True))[0]
     assert (best["id"], best["source"], best["tags"]) == (remembered["id"], "claude-desktop", ["tools"])
+    assert best["metadata"] == {"topic": "editors"}
+    assert best["explain"]["similarity"] == best["similarity"] and best["explain"]["similarity_rank"] == 1
 
     async with connect("cursor", "bob") as stranger:
         assert await recall(stranger, "which text editor does Alice use?") == []
@@ -66,6 +72,7 @@ BAD_CALLS = [
     ("remember", {"content": "ok", "occurred_at": "sometime-ish"}, "is not a date"),
     ("remember", {"content": "ok", "importance": 7}, "less than or equal to 1"),
     ("remember", {"tags": ["no content"]}, "content"),
+    ("remember", {"content": "ok", "metadata": {"Not Valid": 1}}, "invalid metadata key"),
     ("recall", {"query": "editor", "limit": 0}, "greater than or equal to 1"),
     ("recall", {"query": "editor", "limit": 51}, "less than or equal to 50"),
     ("recall", {"query": "editor", "since": "2024-99-01"}, "is not a date"),

@@ -1,0 +1,54 @@
+"""The benchmarks run on any file of their format and print the numbers they promise."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CONVERSATION = {
+    "sample_id": "Tiny Talk 1",
+    "conversation": {
+        "speaker_a": "Ana",
+        "speaker_b": "Ben",
+        "session_1_date_time": "9:00 am on 3 March, 2024",
+        "session_1": [
+            {"speaker": "Ana", "dia_id": "D1:1", "text": "I adopted a greyhound called Biscuit last week."},
+            {"speaker": "Ben", "dia_id": "D1:2", "text": "Lovely! Is Biscuit settling in?"},
+            {"speaker": "Ana", "dia_id": "D1:3", "text": "Yes, she sleeps all day on the sofa."},
+        ],
+        "session_2_date_time": "6:30 pm on 10 April, 2024",
+        "session_2": [
+            {"speaker": "Ben", "dia_id": "D2:1", "text": "I finally ran the Lisbon half marathon."},
+            {"speaker": "Ana", "dia_id": "D2:2", "text": "What was your time?", "blip_caption": "a finish line"},
+            {"speaker": "Ben", "dia_id": "D2:3", "text": "One hour fifty-two minutes."},
+        ],
+    },
+    "qa": [
+        {"question": "What is the name of Ana's dog?", "answer": "Biscuit", "evidence": ["D1:1"], "category": 4},
+        {"question": "Which race did Ben run?", "answer": "Lisbon half marathon", "evidence": ["D2:1"], "category": 4},
+        {"question": "How long did Ben's race take?", "answer": "1:52", "evidence": ["D2:3; D2:1"], "category": 1},
+        {"question": "Unanswerable", "answer": "", "evidence": ["D9:99", "D"], "category": 5},
+    ],
+}
+
+
+def test_the_locomo_benchmark_reports_recall_at_k_for_any_file_of_its_format(tmp_path: Path) -> None:
+    data = tmp_path / "tiny.json"
+    data.write_text(json.dumps([CONVERSATION]))
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "locomo.py"), "--data", str(data), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["questions"] == 3  # the one with no valid evidence is left out
+    assert result["recall@50"] == 1.0 and 0 < result["recall@1"] <= result["recall@5"] <= 1.0
+    assert set(result["by_category"]) == {"1", "4"}
+    assert set(result) >= {"recall@10", "recall@20", "by_conversation", "ingest_seconds", "recall_p50_ms"}
