@@ -55,10 +55,6 @@ class ServiceLoader:
     def ready(self) -> bool:
         return self._future.done() and self._future.exception() is None
 
-    def wait(self, timeout: float | None = None) -> MemoryService:
-        """The service, blocking until loaded; re-raises what loading raised."""
-        return self._future.result(timeout)
-
     async def get(self) -> MemoryService:
         if self._future.done():
             return self._future.result()

@@ -111,6 +111,9 @@ class ThreadPlacer:
             if not members:
                 return None
             last = members[-1]
+            if not self._context:  # only its number is needed: no views to embed
+                self._tails[key] = Tail(last, np.zeros(0), np.zeros(0))
+                return self._tails[key]
             texts = [last.content] + ([f"{members[-2].content}\n{last.content}"] if len(members) > 1 else [])
             views = np.asarray(self._embed(texts), dtype=np.float32)
             self._tails[key] = Tail(last, views[0], views[-1])
