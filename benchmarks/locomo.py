@@ -6,7 +6,10 @@ with its turn id in metadata. Every question with evidence is then asked through
 `recall` the MCP tool uses. The metric is LoCoMo's: per question, the fraction of its evidence
 turns among the top k; averaged over questions.
 
-    python benchmarks/locomo.py --data FILE [--json] [--ablations]
+    python benchmarks/locomo.py --data FILE [--json] [--ablations | --retention]
+
+Recall reinforces what it returns, as in the product; each configuration compared starts
+from a fresh usage history, so none profits from another's recalls.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 import dateparser
 
 from mcp_memory.config import Settings
+from mcp_memory.history import History
 from mcp_memory.models import MemoryInput
 from mcp_memory.runtime import open_service
 from mcp_memory.service import MemoryService
@@ -119,8 +123,9 @@ def run(data: Path, thread_context: bool, fusions: list[dict[str, Any]]) -> list
         questions += [(namespace, q, ev) for q in sample.get("qa", []) if (ev := evidence_of(q, turn_ids))]
     ingest_seconds = round(time.perf_counter() - started, 1)
     results = []
-    for fusion in fusions:
-        result = evaluate(service.tuned(**fusion), questions)
+    for n, fusion in enumerate(fusions):
+        fresh = History(settings.data_dir / f"history-{n}.sqlite3")
+        result = evaluate(service.tuned(history=fresh, **fusion), questions)
         results.append(
             {"config": {"thread_context": thread_context, **fusion}, **result, "ingest_seconds": ingest_seconds}
         )
@@ -136,6 +141,7 @@ ABLATIONS = [
     {"fusion": "zscore", "dense_weight": 0.5},
     {"fusion": "zscore", "dense_weight": 0.6},
 ]
+RETENTION_OFF = {"recency_weight": 0.0, "importance_weight": 0.0, "reinforcement_weight": 0.0}
 
 
 def main() -> None:
@@ -143,13 +149,18 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="a LoCoMo-format JSON file")
     parser.add_argument("--json", action="store_true", help="print one JSON object (a list with --ablations)")
     parser.add_argument("--ablations", action="store_true", help="also compare fusions and thread context")
+    parser.add_argument("--retention", action="store_true", help="compare ranking with and without retention")
     args = parser.parse_args()
-    if not args.ablations:
+    if args.retention:
+        results = run(args.data, True, [{}, RETENTION_OFF])
+    elif not args.ablations:
         [result] = run(args.data, Settings().thread_context, [{}])
         result.pop("config")
         print(json.dumps(result) if args.json else json.dumps(result, indent=2))
         return
-    results = run(args.data, True, ABLATIONS) + run(args.data, False, [{"fusion": "dense"}, {"fusion": "zscore"}])
+    else:
+        results = run(args.data, True, [*ABLATIONS, RETENTION_OFF])
+        results += run(args.data, False, [{"fusion": "dense"}, {"fusion": "zscore"}])
     if args.json:
         print(json.dumps(results))
         return

@@ -1,10 +1,10 @@
-"""`VectorStore` on Chroma: one collection per namespace, cosine space, our own embeddings."""
+"""`VectorStore` on Chroma: two collections per namespace (live, superseded), cosine space, our own embeddings."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,10 +14,11 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
 from mcp_memory.errors import MemoryServerError, ModelMismatch, StorageError
-from mcp_memory.models import Kind, MemoryFilter, MemoryRecord, ScoredRecord
+from mcp_memory.models import Kind, MemoryFilter, MemoryRecord, ScoredRecord, Shelf
 
-COLLECTION_PREFIX = "mem-"
+PREFIXES: dict[Shelf, str] = {"live": "mem-", "superseded": "old-"}
 METADATA_PREFIX = "m_"  # the caller's own metadata keys, apart from ours
+IS_PART: Any = {"part": {"$gte": 0}}  # only parts carry a part number
 log = logging.getLogger(__name__)
 
 
@@ -28,15 +29,19 @@ class ChromaStore:
         self._model_name = model_name
         self._dimension = dimension
         self._search_ef = search_ef
-        self._collections: dict[str, Collection] = {}
+        self._collections: dict[tuple[str, Shelf], Collection] = {}
         path.mkdir(parents=True, exist_ok=True)
         with _translated("open the store"):
             self._client = chromadb.PersistentClient(
                 path=str(path / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
             )
 
-    def add(self, namespace: str, records: Sequence[MemoryRecord], embeddings: Sequence[list[float]]) -> None:
-        collection = self._collection(namespace, create=True)
+    def add(
+        self, namespace: str, records: Sequence[MemoryRecord], embeddings: Sequence[list[float]], shelf: Shelf = "live"
+    ) -> None:
+        if not records:
+            return
+        collection = self._collection(namespace, shelf, create=True)
         assert collection is not None
         with _translated("store the memory"):
             collection.add(
@@ -47,9 +52,14 @@ class ChromaStore:
             )
 
     def query(
-        self, namespace: str, embedding: list[float], limit: int, where: MemoryFilter | None = None
+        self,
+        namespace: str,
+        embedding: list[float],
+        limit: int,
+        where: MemoryFilter | None = None,
+        shelf: Shelf = "live",
     ) -> list[ScoredRecord]:
-        collection = self._collection(namespace)
+        collection = self._collection(namespace, shelf)
         if collection is None:
             return []
         with _translated("search the store"):
@@ -62,41 +72,64 @@ class ChromaStore:
         rows = zip(found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True)  # type: ignore[index]
         return [ScoredRecord(_to_record(i, doc, meta), 1.0 - float(dist)) for i, doc, meta, dist in rows]
 
-    def get(self, namespace: str, ids: Sequence[str]) -> list[MemoryRecord]:
-        collection = self._collection(namespace)
-        if collection is None or not ids:
-            return []
-        with _translated("read the store"):
-            found = collection.get(ids=list(ids), include=["documents", "metadatas"])
-        rows = zip(found["ids"], found["documents"], found["metadatas"], strict=True)  # type: ignore[arg-type]
-        return [_to_record(i, doc, meta) for i, doc, meta in rows]
+    def get(self, namespace: str, ids: Sequence[str], shelf: Shelf = "live") -> list[MemoryRecord]:
+        return [record for record, _ in self._get(namespace, shelf, ids=list(ids))] if ids else []
 
-    def get_with_embeddings(self, namespace: str, ids: Sequence[str]) -> list[tuple[MemoryRecord, list[float]]]:
-        collection = self._collection(namespace)
-        if collection is None or not ids:
+    def get_with_embeddings(
+        self, namespace: str, ids: Sequence[str], shelf: Shelf = "live"
+    ) -> list[tuple[MemoryRecord, list[float]]]:
+        if not ids:
             return []
-        with _translated("read the store"):
-            found = collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
-        rows = zip(found["ids"], found["documents"], found["metadatas"], found["embeddings"], strict=True)  # type: ignore[arg-type]
-        return [(_to_record(i, doc, meta), vector) for i, doc, meta, vector in rows]
+        return [(r, v) for r, v in self._get(namespace, shelf, ids=list(ids), embeddings=True) if v is not None]
+
+    def find(self, namespace: str, where: MemoryFilter, shelf: Shelf = "live") -> list[MemoryRecord]:
+        clauses = _clauses(where)
+        return _memories(self._get(namespace, shelf, where=_all(clauses) if clauses else None))
+
+    def find_hashes(self, namespace: str, hashes: Sequence[str]) -> list[MemoryRecord]:
+        if not hashes:
+            return []
+        return _memories(self._get(namespace, "live", where={"content_hash": {"$in": list(hashes)}}))
+
+    def expired(self, namespace: str, now: datetime, shelf: Shelf = "live") -> list[MemoryRecord]:
+        return _memories(self._get(namespace, shelf, where={"expires_ts": {"$lte": now.timestamp()}}))
+
+    def update(self, namespace: str, records: Sequence[MemoryRecord], shelf: Shelf = "live") -> None:
+        collection = self._collection(namespace, shelf)
+        if collection is not None and records:
+            with _translated("update the memory"):
+                collection.update(ids=[r.id for r in records], metadatas=[_to_metadata(r) for r in records])
 
     def update_embeddings(self, namespace: str, embeddings: dict[str, list[float]]) -> None:
-        collection = self._collection(namespace)
+        collection = self._collection(namespace, "live")
         if collection is not None and embeddings:
             with _translated("update embeddings"):
                 collection.update(ids=list(embeddings), embeddings=_vectors(list(embeddings.values())))
 
-    def thread(self, namespace: str, thread: str) -> list[MemoryRecord]:
-        collection = self._collection(namespace)
-        if collection is None:
-            return []
-        with _translated("read a thread"):
-            found = collection.get(where={"thread": thread}, include=["documents", "metadatas"])
-        rows = zip(found["ids"], found["documents"], found["metadatas"], strict=True)  # type: ignore[arg-type]
-        return sorted((_to_record(i, doc, meta) for i, doc, meta in rows), key=lambda r: r.thread_seq or 0)
+    def move(self, namespace: str, records: Sequence[MemoryRecord], to: Shelf) -> None:
+        source: Shelf = "superseded" if to == "live" else "live"
+        vectors = {r.id: v for r, v in self.get_with_embeddings(namespace, [r.id for r in records], source)}
+        present = [r for r in records if r.id in vectors]
+        if not present:
+            return
+        target = self._collection(namespace, to, create=True)
+        assert target is not None
+        # Written to the target first: a crash in between leaves a copy on both shelves, never none.
+        with _translated("move memories"):
+            target.upsert(
+                ids=[r.id for r in present],
+                documents=[r.content for r in present],
+                embeddings=_vectors([vectors[r.id] for r in present]),
+                metadatas=[_to_metadata(r) for r in present],
+            )
+        self.delete(namespace, [r.id for r in present], source)
 
-    def scan(self, namespace: str, batch: int = 1000) -> Iterator[list[MemoryRecord]]:
-        collection = self._collection(namespace)
+    def thread(self, namespace: str, thread: str) -> list[MemoryRecord]:
+        records = _memories(self._get(namespace, "live", where={"thread": thread}))
+        return sorted(records, key=lambda r: r.thread_seq or 0)
+
+    def scan(self, namespace: str, shelf: Shelf = "live", batch: int = 1000) -> Iterator[list[MemoryRecord]]:
+        collection = self._collection(namespace, shelf)
         offset = 0
         while collection is not None:
             with _translated("read the store"):
@@ -107,28 +140,62 @@ class ChromaStore:
             yield [_to_record(i, doc, meta) for i, doc, meta in rows]
             offset += len(found["ids"])
 
-    def delete(self, namespace: str, ids: Sequence[str]) -> None:
-        collection = self._collection(namespace)
+    def delete(self, namespace: str, ids: Sequence[str], shelf: Shelf = "live") -> None:
+        collection = self._collection(namespace, shelf)
         if collection is not None and ids:
             with _translated("delete from the store"):
                 collection.delete(ids=list(ids))
 
-    def count(self, namespace: str) -> int:
-        collection = self._collection(namespace)
+    def count(self, namespace: str, shelf: Shelf = "live") -> int:
+        collection = self._collection(namespace, shelf)
         if collection is None:
             return 0
         with _translated("count the store"):
-            return collection.count()
+            return collection.count() - len(collection.get(where=IS_PART, include=[])["ids"])
+
+    def size(self, namespace: str) -> int:
+        total = 0
+        for shelf in PREFIXES:
+            if (collection := self._collection(namespace, shelf)) is not None:
+                with _translated("count the store"):
+                    total += collection.count()
+        return total
+
+    def drop(self, namespace: str) -> None:
+        for shelf, prefix in PREFIXES.items():
+            self._collections.pop((namespace, shelf), None)
+            with _translated("delete the namespace"), suppress(chromadb.errors.NotFoundError, ValueError):
+                self._client.delete_collection(prefix + namespace)
 
     def namespaces(self) -> list[str]:
         with _translated("list namespaces"):
             names = [c.name for c in self._client.list_collections()]
-        return sorted(n.removeprefix(COLLECTION_PREFIX) for n in names if n.startswith(COLLECTION_PREFIX))
+        found = {n.removeprefix(p) for n in names for p in PREFIXES.values() if n.startswith(p)}
+        return sorted(found)
 
-    def _collection(self, namespace: str, *, create: bool = False) -> Collection | None:
-        if namespace in self._collections:
-            return self._collections[namespace]
-        name = COLLECTION_PREFIX + namespace
+    def _get(
+        self,
+        namespace: str,
+        shelf: Shelf,
+        *,
+        ids: list[str] | None = None,
+        where: dict[str, Any] | None = None,
+        embeddings: bool = False,
+    ) -> list[tuple[MemoryRecord, list[float] | None]]:
+        collection = self._collection(namespace, shelf)
+        if collection is None:
+            return []
+        include: list[Any] = ["documents", "metadatas", *(["embeddings"] if embeddings else [])]
+        with _translated("read the store"):
+            found = collection.get(ids=ids, where=where, include=include)
+        vectors = found["embeddings"] if embeddings else [None] * len(found["ids"])
+        rows = zip(found["ids"], found["documents"], found["metadatas"], vectors, strict=True)  # type: ignore[arg-type]
+        return [(_to_record(i, doc, meta), None if v is None else list(v)) for i, doc, meta, v in rows]
+
+    def _collection(self, namespace: str, shelf: Shelf, *, create: bool = False) -> Collection | None:
+        if (namespace, shelf) in self._collections:
+            return self._collections[(namespace, shelf)]
+        name = PREFIXES[shelf] + namespace
         with _translated("open the namespace"):
             if create:
                 collection = self._client.get_or_create_collection(
@@ -143,7 +210,7 @@ class ChromaStore:
                 except chromadb.errors.NotFoundError:
                     return None
         self._check_model(namespace, collection.metadata or {})
-        self._collections[namespace] = collection
+        self._collections[(namespace, shelf)] = collection
         return collection
 
     def _check_model(self, namespace: str, metadata: dict[str, Any]) -> None:
@@ -174,6 +241,10 @@ def _vectors(embeddings: Sequence[Sequence[float]]) -> list[Sequence[float] | Se
     return [*embeddings]
 
 
+def _memories(rows: list[tuple[MemoryRecord, list[float] | None]]) -> list[MemoryRecord]:
+    return [record for record, _ in rows if record.part_of is None]
+
+
 def _to_metadata(record: MemoryRecord) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "kind": record.kind.value,
@@ -182,12 +253,21 @@ def _to_metadata(record: MemoryRecord) -> dict[str, Any]:
         "time_ts": record.effective_time.timestamp(),
         "content_hash": record.content_hash,
     }
-    if record.tags:
-        meta["tags"] = list(record.tags)
-    if record.occurred_at is not None:
-        meta["occurred_at"] = record.occurred_at.isoformat()
-    if record.importance is not None:
-        meta["importance"] = record.importance
+    optional: dict[str, Any] = {
+        "tags": list(record.tags) or None,
+        "occurred_at": record.occurred_at.isoformat() if record.occurred_at else None,
+        "importance": record.importance,
+        "updated_at": record.updated_at.isoformat() if record.updated_at else None,
+        "expires_at": record.expires_at.isoformat() if record.expires_at else None,
+        "expires_ts": record.expires_at.timestamp() if record.expires_at else None,
+        "supersedes": list(record.supersedes) or None,
+        "superseded_by": record.superseded_by,
+        "superseded_at": record.superseded_at.isoformat() if record.superseded_at else None,
+        "parts": record.parts or None,
+        "part_of": record.part_of,
+        "part": record.part,
+    }
+    meta.update({key: value for key, value in optional.items() if value is not None})
     if record.thread is not None:
         meta["thread"], meta["thread_seq"] = record.thread, record.thread_seq or 0
     meta.update({METADATA_PREFIX + key: value for key, value in record.metadata.items()})
@@ -195,7 +275,6 @@ def _to_metadata(record: MemoryRecord) -> dict[str, Any]:
 
 
 def _to_record(id_: str, content: str | None, meta: Any) -> MemoryRecord:
-    occurred = meta.get("occurred_at")
     return MemoryRecord(
         id=id_,
         content=content or "",
@@ -204,22 +283,43 @@ def _to_record(id_: str, content: str | None, meta: Any) -> MemoryRecord:
         source=meta.get("source", ""),
         created_at=datetime.fromisoformat(meta["created_at"]),
         content_hash=meta.get("content_hash", ""),
-        occurred_at=datetime.fromisoformat(occurred) if occurred else None,
+        occurred_at=_time(meta.get("occurred_at")),
         importance=meta.get("importance"),
         thread=meta.get("thread"),
         thread_seq=meta.get("thread_seq"),
         metadata={k.removeprefix(METADATA_PREFIX): v for k, v in meta.items() if k.startswith(METADATA_PREFIX)},
+        updated_at=_time(meta.get("updated_at")),
+        expires_at=_time(meta.get("expires_at")),
+        supersedes=tuple(meta.get("supersedes") or ()),
+        superseded_by=meta.get("superseded_by"),
+        superseded_at=_time(meta.get("superseded_at")),
+        parts=meta.get("parts") or 0,
+        part_of=meta.get("part_of"),
+        part=meta.get("part"),
     )
 
 
-def _to_where(where: MemoryFilter) -> dict[str, Any] | None:
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _clauses(where: MemoryFilter) -> list[dict[str, Any]]:
     clauses: list[dict[str, Any]] = [{"tags": {"$contains": tag}} for tag in where.tags]
     if where.kind is not None:
         clauses.append({"kind": where.kind.value})
+    if where.source is not None:
+        clauses.append({"source": where.source})
     if where.since is not None:
         clauses.append({"time_ts": {"$gte": where.since.timestamp()}})
     if where.until is not None:
         clauses.append({"time_ts": {"$lte": where.until.timestamp()}})
-    if not clauses:
-        return None
+    return clauses
+
+
+def _all(clauses: list[dict[str, Any]]) -> dict[str, Any]:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _to_where(where: MemoryFilter) -> dict[str, Any] | None:
+    clauses = _clauses(where)
+    return _all(clauses) if clauses else None

@@ -100,17 +100,25 @@ def remember(
     importance: Annotated[float | None, typer.Option(help="0.0 trivial .. 1.0 critical.")] = None,
     occurred_at: Annotated[str | None, typer.Option(help="When it happened (ISO 8601 or a phrase).")] = None,
     thread: Annotated[str | None, typer.Option(help="The conversation or thread it belongs to.")] = None,
+    supersedes: Annotated[
+        list[str] | None, typer.Option("--supersedes", help="Id of a memory this one replaces; repeat for several.")
+    ] = None,
+    ttl: Annotated[str | None, typer.Option(help="Forget it after this long: '7 days', '12 hours'.")] = None,
+    expires_at: Annotated[str | None, typer.Option(help="Forget it at this time (ISO 8601 or a phrase).")] = None,
     namespace: Namespace = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
     """Remember a memory, as an MCP host would."""
     arguments = {"content": content, "tags": tag or [], "kind": kind, "importance": importance}
-    arguments |= {"occurred_at": occurred_at, "thread": thread}
+    arguments |= {"occurred_at": occurred_at, "thread": thread, "supersedes": supersedes}
+    arguments |= {"ttl": ttl, "expires_at": expires_at}
     result = _call("remember", arguments, RememberResult, namespace, data_dir)
     if as_json:
         return _print_json(result)
     out.print(f"{result.status} [bold]{result.id}[/bold]")
+    if result.superseded:
+        out.print(f"  superseded: {', '.join(result.superseded)}")
     for similar in result.similar:
         out.print(f"  similar ({similar.score:.2f}) {similar.id}: {similar.content}")
 
@@ -123,6 +131,7 @@ def recall(
     kind: Annotated[Kind | None, typer.Option(help="Only this kind.")] = None,
     since: Annotated[str | None, typer.Option(help="From then on: ISO 8601, or a phrase like 'last week'.")] = None,
     until: Annotated[str | None, typer.Option(help="Up to then: ISO 8601, or a phrase.")] = None,
+    include_superseded: Annotated[bool, typer.Option(help="Also search memories replaced by newer ones.")] = False,
     explain: Annotated[bool, typer.Option(help="Show each memory's score parts.")] = False,
     namespace: Namespace = None,
     data_dir: DataDir = None,
@@ -130,7 +139,7 @@ def recall(
 ) -> None:
     """Recall the memories that best match QUERY, best first."""
     arguments = {"query": query, "limit": limit, "tags": tag, "kind": kind, "since": since, "until": until}
-    arguments["explain"] = explain
+    arguments |= {"include_superseded": include_superseded, "explain": explain}
     result = _call("recall", arguments, RecallResult, namespace, data_dir)
     if as_json:
         return _print_json(result)
@@ -141,22 +150,63 @@ def recall(
             f"[bold]{m.score:.3f}[/bold] {m.id} [dim]{m.kind.value}, from {m.source}, {m.created_at:%Y-%m-%d}[/dim]"
         )
         out.print(f"      {m.content}", markup=False, highlight=False)
+        if m.superseded_by:
+            out.print(f"      [dim]superseded by {m.superseded_by}[/dim]")
+        if m.matched_part:
+            out.print(f"      [dim]matched: {m.matched_part}[/dim]", markup=True, highlight=False)
         if m.explain:
             out.print(f"      [dim]{m.explain.model_dump_json()}[/dim]")
 
 
 @app.command()
 def forget(
-    ids: Annotated[list[str], typer.Argument(help="Ids of the memories to delete.")],
+    ids: Annotated[list[str] | None, typer.Argument(help="Ids of the memories to delete.")] = None,
+    tag: Tags = None,
+    kind: Annotated[Kind | None, typer.Option(help="Instead of ids: every memory of this kind.")] = None,
+    source: Annotated[str | None, typer.Option(help="Instead of ids: every memory written by this app.")] = None,
+    before: Annotated[str | None, typer.Option(help="With a filter: only memories from before then.")] = None,
+    after: Annotated[str | None, typer.Option(help="With a filter: only memories from then on.")] = None,
+    everything: Annotated[bool, typer.Option(help="Every memory of the namespace; needs --confirm.")] = False,
+    confirm: Annotated[str | None, typer.Option(help="With --everything: the namespace's name.")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Only list what would be forgotten.")] = False,
     namespace: Namespace = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
-    """Delete memories by id."""
-    result = _call("forget", {"ids": ids}, ForgetResult, namespace, data_dir)
+    """Erase memories from every index: by ids, by a filter (--tag, --kind, --source, --before, --after),
+    or --everything in the namespace."""
+    arguments: dict[str, Any] = {"ids": ids or None, "tags": tag, "kind": kind, "source": source}
+    arguments |= {"before": before, "after": after}
+    arguments |= {"everything": everything, "confirm": confirm, "dry_run": dry_run}
+    result = _call("forget", arguments, ForgetResult, namespace, data_dir)
     if as_json:
         return _print_json(result)
-    out.print(f"forgotten: {len(result.forgotten)}; missing: {', '.join(result.missing) or 'none'}")
+    for memory in result.memories:
+        out.print(f"{memory.id} {memory.content}", markup=False, highlight=False)
+    verb = "would forget" if result.dry_run else "forgotten"
+    out.print(f"{verb}: {len(result.forgotten)}; missing: {', '.join(result.missing) or 'none'}")
+
+
+@app.command()
+def history(
+    memory_id: Annotated[str, typer.Argument(help="The memory's id.")],
+    namespace: Namespace = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show what happened to a memory: created, reinforced, updated, superseded, forgotten."""
+    from mcp_memory.client import read_history
+
+    settings = _settings(namespace=namespace, data_dir=data_dir)
+    result = _run(lambda: read_history(settings, memory_id))
+    if as_json:
+        return _print_json(result)
+    out.print(f"[bold]{result.id}[/bold] {result.state}")
+    if result.content is not None:
+        out.print(f"  {result.content}", markup=False, highlight=False)
+    for event in result.events:
+        detail = ", ".join(f"{k}: {v}" for k, v in event.detail.items())
+        out.print(f"  {event.at:%Y-%m-%d %H:%M:%S} {event.event} [dim]{detail}[/dim]")
 
 
 @app.command()

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import anyio.to_thread
 from anyio.abc import UNIXSocketStream
 from anyio.streams.buffered import BufferedByteReceiveStream
-from mcp import ClientSession
+from mcp import ClientSession, MCPError
 from mcp_types import Implementation, TextResourceContents
 from pydantic import BaseModel
 
@@ -18,9 +18,9 @@ from mcp_memory import __version__
 from mcp_memory.bridge import connect_owner
 from mcp_memory.config import Settings
 from mcp_memory.errors import MemoryServerError
-from mcp_memory.models import OwnerStatus
+from mcp_memory.models import MemoryHistory, OwnerStatus
 from mcp_memory.owner_files import OwnerFiles
-from mcp_memory.server import STATUS_URI
+from mcp_memory.server import HISTORY_URI, STATUS_URI
 from mcp_memory.socket_transport import message_streams
 
 CLIENT = Implementation(name="mcp-memory-cli", version=__version__)
@@ -48,6 +48,21 @@ async def call_tool(settings: Settings, tool: str, arguments: dict[str, Any], re
     if answer.is_error:
         raise MemoryServerError(text.removeprefix(f"Error executing tool {tool}: "))
     return result.model_validate(answer.structured_content)
+
+
+async def read_history(settings: Settings, memory_id: str) -> MemoryHistory:
+    """A memory's history, from the owner's history resource; an error becomes a `MemoryServerError`."""
+    failure: MCPError | None = None
+    async with owner_session(settings) as session:
+        try:
+            contents = (await session.read_resource(HISTORY_URI.format(memory_id=memory_id))).contents
+        except MCPError as exc:
+            failure = exc  # raised once the session is closed, not through its task group
+    if failure is not None:
+        raise MemoryServerError(failure.message) from failure
+    [first] = contents
+    assert isinstance(first, TextResourceContents)
+    return MemoryHistory.model_validate_json(first.text)
 
 
 async def read_status(settings: Settings) -> OwnerStatus:

@@ -21,6 +21,13 @@ class Embedder(Protocol):
     @property
     def dimension(self) -> int: ...
 
+    @property
+    def window(self) -> int:
+        """The most tokens of a text the model reads; the rest would be cut off."""
+        ...
+
+    def count_tokens(self, text: str) -> int: ...
+
     def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
@@ -40,6 +47,9 @@ class SentenceTransformerEmbedder:
         except Exception as exc:
             raise EmbeddingError(f"cannot load embedding model {model!r}: {exc}") from exc
         self._dimension = int(self._model.get_embedding_dimension() or 0)
+        # Less the two special tokens ([CLS], [SEP]) that every input carries.
+        self._window = int(self._model.max_seq_length or 256) - 2
+        self._tokenizer = self._model.tokenizer
 
     @property
     def name(self) -> str:
@@ -48,6 +58,13 @@ class SentenceTransformerEmbedder:
     @property
     def dimension(self) -> int:
         return self._dimension
+
+    @property
+    def window(self) -> int:
+        return self._window
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         vectors = self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)

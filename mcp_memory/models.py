@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 Scalar = str | int | float | bool
+Shelf = Literal["live", "superseded"]
+SHELVES: tuple[Shelf, ...] = ("live", "superseded")
+EventName = Literal["created", "reinforced", "updated", "superseded", "forgotten"]
 
 
 class Kind(StrEnum):
@@ -37,11 +41,35 @@ class MemoryRecord:
     thread: str | None = None
     thread_seq: int | None = None
     metadata: dict[str, Scalar] = field(default_factory=dict)
+    updated_at: datetime | None = None
+    expires_at: datetime | None = None
+    supersedes: tuple[str, ...] = ()
+    superseded_by: str | None = None
+    superseded_at: datetime | None = None
+    parts: int = 0  # how many parts a long memory was decomposed into
+    part_of: str | None = None  # set on a part: the id of the whole memory
+    part: int | None = None  # set on a part: its position in the whole, from 0
 
     @property
     def effective_time(self) -> datetime:
         """When the remembered thing happened if known, else when it was remembered."""
         return self.occurred_at or self.created_at
+
+    @property
+    def memory_id(self) -> str:
+        """The id of the memory this record is, or is a part of."""
+        return self.part_of or self.id
+
+    def part_ids(self) -> list[str]:
+        return [part_id(self.id, n) for n in range(self.parts)]
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
+def part_id(memory_id: str, n: int) -> str:
+    """Parts are never addressed by callers: their ids are not valid memory ids."""
+    return f"{memory_id}.{n}"
 
 
 @dataclass(frozen=True)
@@ -52,6 +80,7 @@ class MemoryFilter:
     kind: Kind | None = None
     since: datetime | None = None
     until: datetime | None = None
+    source: str | None = None
 
     def matches(self, record: MemoryRecord) -> bool:
         when = record.effective_time
@@ -60,7 +89,12 @@ class MemoryFilter:
             and (self.kind is None or record.kind == self.kind)
             and (self.since is None or when >= self.since)
             and (self.until is None or when <= self.until)
+            and (self.source is None or record.source == self.source)
         )
+
+    @property
+    def empty(self) -> bool:
+        return self == MemoryFilter()
 
 
 class MemoryInput(BaseModel):
@@ -73,6 +107,17 @@ class MemoryInput(BaseModel):
     occurred_at: str | None = None
     thread: str | None = None
     metadata: dict[str, Scalar] = Field(default_factory=dict)
+    supersedes: list[str] = Field(default_factory=list)
+    ttl: str | None = None
+    expires_at: str | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """How often a memory was recalled or remembered again, and when last: what reinforcement reads."""
+
+    access_count: int = 0
+    last_seen_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +133,11 @@ class ScoreParts(BaseModel):
     keyword: float = Field(description="BM25 score of shared words; 0 when no word is shared.")
     similarity_rank: int
     keyword_rank: int | None = Field(description="Rank among keyword matches; None when no word is shared.")
-    fused: float = Field(description="The combined score the ranking uses.")
+    relevance: float = Field(default=0.0, description="The two retrievers' scores fused.")
+    retention: float = Field(
+        default=0.0, description="What recency, importance and reinforcement added to the relevance (may be negative)."
+    )
+    fused: float = Field(description="The score the ranking uses: relevance plus retention.")
 
 
 class SimilarMemory(BaseModel):
@@ -98,11 +147,18 @@ class SimilarMemory(BaseModel):
 
 
 class RememberResult(BaseModel):
-    id: str = Field(description="Id of the stored memory; pass it to forget or supersede it later.")
-    status: str = Field(description="'created' for a new memory.")
+    id: str = Field(description="Id of the memory; pass it to forget, or to supersedes when it changes later.")
+    status: Literal["created", "similar", "duplicate"] = Field(
+        description="'created': a new memory. 'similar': a new memory, but a very close one exists (see similar): "
+        "if it says the same, forget one; if the new one replaces it, remember again with supersedes. "
+        "'duplicate': the same words were already remembered; nothing new was stored and `id` is the existing "
+        "memory, now reinforced."
+    )
     similar: list[SimilarMemory] = Field(
         description="Closest existing memories in the namespace, best first; empty when none is close."
     )
+    superseded: list[str] = Field(default_factory=list, description="Ids this memory superseded.")
+    parts: int = Field(default=0, description="How many parts a long memory was indexed as; 0 when short.")
 
 
 class RecalledMemory(BaseModel):
@@ -117,6 +173,15 @@ class RecalledMemory(BaseModel):
     occurred_at: datetime | None = None
     thread: str | None = None
     metadata: dict[str, Scalar] = Field(default_factory=dict)
+    importance: float | None = None
+    expires_at: datetime | None = None
+    supersedes: list[str] = Field(default_factory=list, description="Older memories this one replaced.")
+    superseded_by: str | None = Field(
+        default=None, description="Set only with include_superseded: the memory that replaced this one."
+    )
+    matched_part: str | None = Field(
+        default=None, description="For a long memory: the passage that matched the query. `content` is the whole."
+    )
     explain: ScoreParts | None = None
 
 
@@ -124,9 +189,35 @@ class RecallResult(BaseModel):
     memories: list[RecalledMemory] = Field(description="Matching memories, best first.")
 
 
+class ForgottenMemory(BaseModel):
+    id: str
+    content: str
+    kind: Kind
+    created_at: datetime
+
+
 class ForgetResult(BaseModel):
-    forgotten: list[str] = Field(description="Ids that were deleted.")
-    missing: list[str] = Field(description="Ids that did not exist in this namespace.")
+    forgotten: list[str] = Field(description="Ids that were deleted (with dry_run: that would be).")
+    missing: list[str] = Field(default_factory=list, description="Ids that did not exist in this namespace.")
+    dry_run: bool = False
+    memories: list[ForgottenMemory] = Field(
+        default_factory=list, description="With dry_run: what would be forgotten, for you to check."
+    )
+
+
+class HistoryEvent(BaseModel):
+    at: datetime
+    event: EventName
+    detail: dict[str, Scalar | list[str]] = Field(
+        default_factory=dict, description="Who and what, never the content: source, kind, the other memory's id."
+    )
+
+
+class MemoryHistory(BaseModel):
+    id: str
+    state: Literal["live", "superseded", "forgotten", "unknown"]
+    content: str | None = Field(description="The memory's content while it exists; None once forgotten.")
+    events: list[HistoryEvent] = Field(description="Oldest first.")
 
 
 class Stats(BaseModel):

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import uvicorn
 from anyio.abc import SocketStream
 from anyio.streams.buffered import BufferedByteReceiveStream
@@ -28,11 +29,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_memory import __version__
 from mcp_memory.config import Settings
-from mcp_memory.errors import AlreadyRunning, MemoryServerError
+from mcp_memory.errors import AlreadyRunning, MemoryServerError, ShuttingDown
 from mcp_memory.models import OwnerInfo
 from mcp_memory.owner_files import MAX_SOCKET_PATH, OwnerFiles
 from mcp_memory.runtime import CallTracker, ServiceLoader
 from mcp_memory.server import bound_namespace, build_server
+from mcp_memory.service import MemoryService
 from mcp_memory.socket_transport import message_streams, read_hello
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,7 @@ async def run_owner(settings: Settings, *, idle_exit: float | None = None, http_
                 version=__version__,
             )
             loader, calls = ServiceLoader(settings).start(), CallTracker()
-            owner = _Owner(build_server(loader, settings.namespace, about, calls), calls, settings)
+            owner = _Owner(build_server(loader, settings.namespace, about, calls), loader, calls, settings)
             try:
                 await owner.serve(files, about, tcp, signals, idle_exit)
             finally:
@@ -74,8 +76,9 @@ async def run_owner(settings: Settings, *, idle_exit: float | None = None, http_
 
 
 class _Owner:
-    def __init__(self, mcp: MCPServer, calls: CallTracker, settings: Settings) -> None:
+    def __init__(self, mcp: MCPServer, loader: ServiceLoader, calls: CallTracker, settings: Settings) -> None:
         self._mcp = mcp
+        self._loader = loader
         self._calls = calls
         self._settings = settings
         self._clients = 0
@@ -104,6 +107,7 @@ class _Owner:
             connections = await tasks.start(self._accept, listener)
             if tcp is not None:
                 tasks.start_soon(http.serve, [tcp])
+            purging = await tasks.start(self._purge_expired)
             reason = await self._until_stopped(signals, idle_exit)
             log.warning("stopping (%s): no new clients or calls; finishing calls under way", reason)
             self._calls.close()
@@ -111,6 +115,31 @@ class _Owner:
             http.should_exit = True
             await self._calls.drained(DRAIN_SECONDS)
             connections.cancel()
+            purging.cancel()
+
+    async def _purge_expired(self, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
+        """Erase memories whose time to live is over, every `purge_interval` seconds (recall never shows them)."""
+        with anyio.CancelScope() as scope:
+            task_status.started(scope)
+            try:
+                service = await self._loader.get()
+            except MemoryServerError:
+                return  # the store failed to open: every call reports why
+            await self._purge_loop(service)
+
+    async def _purge_loop(self, service: MemoryService) -> None:
+        while True:
+            await anyio.sleep(self._settings.purge_interval)
+            try:
+                async with self._calls.track():
+                    purged = await anyio.to_thread.run_sync(service.purge_expired)
+            except ShuttingDown:
+                return
+            except MemoryServerError:
+                log.exception("purging expired memories failed; retrying later")
+                continue
+            if purged:
+                log.warning("purged expired memories: %s", purged)
 
     async def _accept(self, listener: Any, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
         async with anyio.create_task_group() as connections:

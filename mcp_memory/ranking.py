@@ -1,4 +1,7 @@
-"""Fusing the retrievers' scores into one ranking, with each memory's score parts kept for `explain`."""
+"""Ranking: the retrievers' scores fused into relevance, then adjusted for retention, one hit per memory.
+
+Every memory's score parts are kept for `explain`.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +18,13 @@ RRF_K = 60  # the constant of Cormack et al.'s reciprocal rank fusion
 
 @dataclass(frozen=True)
 class Candidate:
-    record: MemoryRecord
+    record: MemoryRecord  # a memory, or a part of a long one
     similarity: float  # cosine similarity to the query
-    keyword: float  # BM25 score; 0 when the memory shares no word with the query
+    keyword: float  # BM25 score; 0 when the record shares no word with the query
 
 
-def fuse(
-    candidates: Sequence[Candidate], method: Fusion, dense_weight: float, limit: int
-) -> list[tuple[Candidate, ScoreParts]]:
-    """The `limit` best candidates, best first, by `method`:
+def fuse(candidates: Sequence[Candidate], method: Fusion, dense_weight: float) -> list[ScoreParts]:
+    """Each candidate's relevance, by `method`:
 
     - zscore: each retriever's scores standardised over the candidates, then weighted and summed;
       unlike rank fusion it keeps how far ahead a clear winner is.
@@ -48,20 +49,40 @@ def fuse(
         fused = [c.similarity for c in candidates]
     else:
         fused = [c.keyword + 1e-3 * c.similarity for c in candidates]
-    order = sorted(range(len(candidates)), key=lambda i: fused[i], reverse=True)[:limit]
     return [
-        (
-            candidates[i],
-            ScoreParts(
-                similarity=round(candidates[i].similarity, 4),
-                keyword=round(candidates[i].keyword, 4),
-                similarity_rank=similarity_rank[i],
-                keyword_rank=keyword_rank[i] if candidates[i].keyword > 0 else None,
-                fused=round(fused[i], 4),
-            ),
+        ScoreParts(
+            similarity=round(c.similarity, 4),
+            keyword=round(c.keyword, 4),
+            similarity_rank=similarity_rank[i],
+            keyword_rank=keyword_rank[i] if c.keyword > 0 else None,
+            relevance=round(fused[i], 4),
+            fused=fused[i],
         )
-        for i in order
+        for i, c in enumerate(candidates)
     ]
+
+
+def rank(
+    candidates: Sequence[Candidate], parts: Sequence[ScoreParts], retention: Sequence[float], limit: int
+) -> list[tuple[Candidate, ScoreParts]]:
+    """The `limit` best memories, best first: relevance plus retention, each memory once (its best record).
+
+    Retention is given in units of the relevance scores' spread over the candidates, so it weighs
+    the same whatever the fusion method's scale.
+    """
+    spread = statistics.pstdev([p.fused for p in parts]) if len(parts) > 1 else 0.0
+    spread = spread or 1.0
+    scored = [
+        (c, p.model_copy(update={"retention": round(spread * r, 4), "fused": round(p.fused + spread * r, 4)}))
+        for c, p, r in zip(candidates, parts, retention, strict=True)
+    ]
+    scored.sort(key=lambda pair: pair[1].fused, reverse=True)
+    best: dict[str, tuple[Candidate, ScoreParts]] = {}
+    for candidate, score in scored:
+        best.setdefault(candidate.record.memory_id, (candidate, score))
+        if len(best) == limit:
+            break
+    return list(best.values())
 
 
 def _zscores(values: Sequence[float]) -> list[float]:
@@ -74,6 +95,6 @@ def _zscores(values: Sequence[float]) -> list[float]:
 def _ranks(values: Sequence[float]) -> list[int]:
     """1 for the highest value."""
     ranks = [0] * len(values)
-    for rank, i in enumerate(sorted(range(len(values)), key=lambda i: values[i], reverse=True), start=1):
-        ranks[i] = rank
+    for rank_, i in enumerate(sorted(range(len(values)), key=lambda i: values[i], reverse=True), start=1):
+        ranks[i] = rank_
     return ranks

@@ -19,6 +19,7 @@ def open_service(settings: Settings) -> MemoryService:
     """The service on its configured model and store: seconds of imports and model loading."""
     from mcp_memory.chroma_store import ChromaStore
     from mcp_memory.embedder import SentenceTransformerEmbedder
+    from mcp_memory.history import History
     from mcp_memory.keyword_index import KeywordIndex
 
     embedder = SentenceTransformerEmbedder(settings.embedding_model)
@@ -28,8 +29,10 @@ def open_service(settings: Settings) -> MemoryService:
         dimension=embedder.dimension,
         search_ef=settings.hnsw_search_ef,
     )
-    service = MemoryService(store, embedder, KeywordIndex(settings.data_dir / "keywords.sqlite3"), settings)
+    keywords = KeywordIndex(settings.data_dir / "keywords.sqlite3")
+    service = MemoryService(store, embedder, keywords, History(settings.data_dir / "history.sqlite3"), settings)
     service.repair()
+    service.purge_expired()
     return service
 
 

@@ -9,18 +9,19 @@ from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from mcp_memory import __version__
-from mcp_memory.errors import MemoryServerError
+from mcp_memory.errors import MemoryServerError, NotFound
 from mcp_memory.models import ForgetResult, Kind, OwnerInfo, OwnerStatus, RecallResult, RememberResult
 from mcp_memory.runtime import CallTracker, ServiceLoader
 from mcp_memory.service import MAX_RECALL, MemoryService
 
 NAMESPACE_HEADER = "mcp-memory-namespace"
 STATUS_URI = "memory://status"
+HISTORY_URI = "memory://history/{memory_id}"
 T = TypeVar("T")
 
 # The namespace a socket connection named in its hello line, bound for every request on it.
@@ -91,6 +92,25 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
             dict[str, str | int | float | bool] | None,
             Field(description="Extra fields of your own (lowercase keys), returned by recall: {'ticket': 'ENG-42'}."),
         ] = None,
+        supersedes: Annotated[
+            list[str] | None,
+            Field(
+                description="Ids of memories this one replaces because the fact changed (the user moved, changed "
+                "their mind, a decision was revised). They leave recall but stay in history. Take the ids from "
+                "`similar` in an earlier answer, or from recall."
+            ),
+        ] = None,
+        ttl: Annotated[
+            str | None,
+            Field(
+                description="How long the memory stays true, for things that go stale: '2 hours', '7 days', "
+                "or ISO 8601 (P7D). It is forgotten after that. Omit for lasting memories."
+            ),
+        ] = None,
+        expires_at: Annotated[
+            str | None,
+            Field(description="Instead of ttl: when the memory stops being true, ISO 8601 or a phrase."),
+        ] = None,
     ) -> RememberResult:
         """Store a durable memory so that later conversations, in this app or any other, can recall it.
 
@@ -99,9 +119,12 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
         or when they ask you to remember something. Store separate facts with separate calls. Do not
         store secrets (passwords, keys) or details that only matter for the task at hand.
 
-        The answer lists `similar`: existing memories close to the new one. If one of them already says
-        the same thing, there was no need to remember again; if the new fact replaces an old one, call
-        `forget` with the old one's id.
+        Remembering the same words again is harmless: the answer is `status: "duplicate"` with the
+        existing memory's id. The answer lists `similar`: existing memories close to the new one. When
+        the new fact replaces one of them (a changed preference, a new address, a revised decision),
+        remember it with `supersedes` set to the old id, so the old one stops being recalled; when it
+        says the same thing as one of them, nothing more is needed. Long notes are fine: they are
+        indexed in parts, and recall finds any passage of them.
         """
         namespace, source = _namespace(ctx, default_namespace), _source(ctx)
         return await call(
@@ -114,6 +137,9 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
                 occurred_at=occurred_at,
                 thread=thread,
                 metadata=metadata,
+                supersedes=supersedes or (),
+                ttl=ttl,
+                expires_at=expires_at,
                 source=source,
             ),
         )
@@ -142,8 +168,16 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
             str | None,
             Field(description="Only memories up to then, inclusive: ISO 8601 or a phrase, as for since."),
         ] = None,
+        include_superseded: Annotated[
+            bool,
+            Field(
+                description="Also search memories that were replaced by newer ones (each says what replaced it): "
+                "for questions about what used to be true, or how something changed."
+            ),
+        ] = False,
         explain: Annotated[
-            bool, Field(description="Also return each memory's score parts: meaning, keywords, and their fusion.")
+            bool,
+            Field(description="Also return each memory's score parts: meaning, keywords, recency and importance."),
         ] = False,
     ) -> RecallResult:
         """Search long-term memory for what is known about the user, their work and their preferences.
@@ -152,30 +186,87 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
         before ('as I said', 'my usual setup', 'the project'), and before acting on a choice the user
         may have a preference about. Results come best first. A memory's `similarity` under about
         0.3 means a weak match; an empty list means nothing relevant is remembered. Retrieval
-        combines meaning with shared words, so names and rare terms in the query help.
+        combines meaning with shared words, so names and rare terms in the query help; among equally
+        relevant memories, recent, important and often-used ones come first. A long memory comes back
+        whole, with `matched_part` the passage that matched.
         """
         namespace = _namespace(ctx, default_namespace)
         return await call(
             lambda service: service.recall(
-                namespace, query, limit=limit, tags=tags, kind=kind, since=since, until=until, explain=explain
+                namespace,
+                query,
+                limit=limit,
+                tags=tags,
+                kind=kind,
+                since=since,
+                until=until,
+                include_superseded=include_superseded,
+                explain=explain,
             ),
         )
 
     @mcp.tool(annotations=ToolAnnotations(title="Forget", destructive_hint=True, idempotent_hint=True))
     async def forget(
-        ids: Annotated[
-            list[str],
-            Field(description="Ids of the memories to delete, as returned by recall or remember."),
-        ],
         ctx: Context,
+        ids: Annotated[
+            list[str] | None,
+            Field(description="Ids of the memories to delete, as returned by recall or remember."),
+        ] = None,
+        tags: Annotated[
+            list[str] | None, Field(description="Instead of ids: every memory with all these tags.")
+        ] = None,
+        kind: Annotated[Kind | None, Field(description="Instead of ids: every memory of this kind.")] = None,
+        source: Annotated[
+            str | None, Field(description="Instead of ids: every memory written by this app (its MCP client name).")
+        ] = None,
+        before: Annotated[
+            str | None, Field(description="With a filter: only memories from before then (ISO 8601 or a phrase).")
+        ] = None,
+        after: Annotated[
+            str | None, Field(description="With a filter: only memories from then on (ISO 8601 or a phrase).")
+        ] = None,
+        everything: Annotated[
+            bool, Field(description="Forget every memory of this namespace; needs confirm. Only on explicit request.")
+        ] = False,
+        confirm: Annotated[str | None, Field(description="With everything: the namespace's name, to confirm.")] = None,
+        dry_run: Annotated[
+            bool, Field(description="List what would be forgotten, and change nothing. Do this first for filters.")
+        ] = False,
     ) -> ForgetResult:
-        """Delete memories permanently, by id.
+        """Erase memories permanently, from every index: by ids, by a filter, or all of the namespace.
 
-        Call this when the user asks you to forget something, or when a memory is wrong or has been
-        replaced by a newer one. Recall first to find the ids, and pass only those that should go.
+        Call this when the user asks you to forget something, or when a memory is wrong. (When a fact
+        changed, prefer remember with `supersedes`: the old one then stays in history.) Recall first to
+        find the ids, and pass only those that should go. To forget by a filter (tags, kind, source,
+        before, after), call with dry_run=true first and show the user what would go. Forgetting
+        everything needs everything=true and confirm set to the namespace's name.
         """
         namespace = _namespace(ctx, default_namespace)
-        return await call(lambda service: service.forget(namespace, ids))
+        return await call(
+            lambda service: service.forget(
+                namespace,
+                ids,
+                tags=tags,
+                kind=kind,
+                source=source,
+                before=before,
+                after=after,
+                everything=everything,
+                confirm=confirm,
+                dry_run=dry_run,
+            )
+        )
+
+    @mcp.resource(HISTORY_URI, name="history", mime_type="application/json")
+    async def history(memory_id: str, ctx: Context) -> str:
+        """What happened to one memory, oldest first: created, reinforced, updated, superseded, forgotten."""
+        namespace = _namespace(ctx, default_namespace)
+        try:
+            found = await call(lambda service: service.history(namespace, memory_id))
+        except ToolError as exc:
+            missing = isinstance(exc.__cause__, NotFound)
+            raise (ResourceNotFoundError if missing else ResourceError)(str(exc)) from exc
+        return found.model_dump_json()
 
     @mcp.resource(STATUS_URI, name="status", mime_type="application/json")
     async def status() -> str:

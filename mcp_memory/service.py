@@ -2,66 +2,67 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-
-import numpy as np
 
 from mcp_memory.config import Settings
 from mcp_memory.embedder import Embedder
 from mcp_memory.errors import InvalidInput, NotFound
+from mcp_memory.forgetting import Eraser
+from mcp_memory.history import History
 from mcp_memory.keyword_index import KeywordIndex
 from mcp_memory.models import (
+    SHELVES,
     ForgetResult,
+    ForgottenMemory,
     Kind,
     MemoryFilter,
+    MemoryHistory,
     MemoryInput,
     MemoryRecord,
-    RecalledMemory,
     RecallResult,
     RememberResult,
     Scalar,
-    ScoreParts,
-    SimilarMemory,
     Stats,
 )
-from mcp_memory.ranking import Candidate, fuse
+from mcp_memory.parts import Splitter
+from mcp_memory.recalling import Retriever
+from mcp_memory.remembering import Writer
 from mcp_memory.store import VectorStore
 from mcp_memory.threads import ThreadPlacer, keyword_entries
 from mcp_memory.timeparse import parse_optional
-from mcp_memory.validation import (
-    check_content,
-    check_ids,
-    check_metadata,
-    check_namespace,
-    check_tags,
-    check_thread,
-)
+from mcp_memory.validation import check_ids, check_kind, check_namespace, check_tags
 
 MAX_RECALL = 50
-SIMILAR_SHOWN = 3
 log = logging.getLogger(__name__)
 
 
 class MemoryService:
     """The memory library. The namespace is an argument of every call, chosen by the caller's edge."""
 
-    def __init__(self, store: VectorStore, embedder: Embedder, keywords: KeywordIndex, settings: Settings) -> None:
+    def __init__(
+        self, store: VectorStore, embedder: Embedder, keywords: KeywordIndex, history: History, settings: Settings
+    ) -> None:
         self._store = store
         self._embedder = embedder
         self._keywords = keywords
+        self._history = history
         self._settings = settings
         # Writes are serialised so that later checks (duplicates, thread order) see a stable store.
         self._write_lock = threading.Lock()
         self._threads = ThreadPlacer(store, embedder.embed, context=settings.thread_context)
+        self._eraser = Eraser(store, keywords, history, self._threads)
+        splitter = Splitter(embedder.count_tokens, embedder.window, settings.part_tokens)
+        self._writer = Writer(store, embedder, keywords, history, self._threads, splitter, settings)
+        self._retriever = Retriever(store, embedder, keywords, history, settings)
 
-    def tuned(self, **changes: object) -> MemoryService:
-        """The same store and model under other ranking settings (fusion, weights): for comparisons."""
-        tuned = MemoryService(self._store, self._embedder, self._keywords, self._settings.model_copy(update=changes))
+    def tuned(self, history: History | None = None, **changes: object) -> MemoryService:
+        """The same store and model under other ranking settings (fusion, weights), for comparisons;
+        with its own `history`, its recalls reinforce nothing the others see."""
+        settings = self._settings.model_copy(update=changes)
+        tuned = MemoryService(self._store, self._embedder, self._keywords, history or self._history, settings)
         tuned._write_lock, tuned._threads = self._write_lock, self._threads
         return tuned
 
@@ -76,7 +77,11 @@ class MemoryService:
         occurred_at: str | None = None,
         thread: str | None = None,
         metadata: dict[str, Scalar] | None = None,
+        supersedes: Sequence[str] = (),
+        ttl: str | None = None,
+        expires_at: str | None = None,
         source: str = "unknown",
+        now: datetime | None = None,
     ) -> RememberResult:
         item = MemoryInput(
             content=content,
@@ -86,40 +91,29 @@ class MemoryService:
             occurred_at=occurred_at,
             thread=thread,
             metadata=metadata or {},
+            supersedes=list(supersedes),
+            ttl=ttl,
+            expires_at=expires_at,
         )
-        return self.remember_many(namespace, [item], source=source)[0]
+        return self.remember_many(namespace, [item], source=source, now=now)[0]
 
     def remember_many(
-        self, namespace: str, items: Sequence[MemoryInput], *, source: str = "unknown"
+        self, namespace: str, items: Sequence[MemoryInput], *, source: str = "unknown", now: datetime | None = None
     ) -> list[RememberResult]:
-        """Remember several memories with one batched embedding; all are checked before any is stored."""
+        """Remember several memories with one batched embedding; all are checked before any is stored.
+
+        The same words remembered again (case and white space aside) store nothing new: the existing
+        memory is reinforced and its id returned with status 'duplicate'.
+        """
         check_namespace(namespace)
-        now = datetime.now(UTC)
-        records = [self._record(item, source, now) for item in items]
+        now = now or datetime.now(UTC)
+        records = [self._writer.record(item, source, now) for item in items]
         with self._write_lock:
             try:
-                placed = self._threads.place(namespace, records)
-                neighbours = [self._store.query(namespace, v, SIMILAR_SHOWN) for v in placed.vectors]
-                self._store.add(namespace, placed.records, placed.vectors)
-                self._store.update_embeddings(namespace, placed.updated)
-                self._keywords.add(namespace, zip([r.id for r in placed.records], placed.keyword_texts, strict=True))
+                return self._writer.write(namespace, records, source, now)
             except BaseException:
                 self._threads.forget(namespace)
                 raise
-            records = placed.records
-        threshold = self._settings.similar_threshold
-        return [
-            RememberResult(
-                id=record.id,
-                status="created",
-                similar=[
-                    SimilarMemory(id=h.record.id, content=h.record.content, score=round(h.score, 4))
-                    for h in hits
-                    if h.score >= threshold
-                ],
-            )
-            for record, hits in zip(records, neighbours, strict=True)
-        ]
 
     def recall(
         self,
@@ -131,10 +125,11 @@ class MemoryService:
         kind: Kind | str | None = None,
         since: str | None = None,
         until: str | None = None,
+        include_superseded: bool = False,
         now: datetime | None = None,
         explain: bool = False,
     ) -> RecallResult:
-        """The memories best matching `query`: dense and keyword retrieval, fused.
+        """The memories best matching `query`: dense and keyword retrieval fused, then recency and importance.
 
         `since`/`until` take ISO 8601 or phrases such as 'last week', relative to `now`.
         """
@@ -143,36 +138,80 @@ class MemoryService:
             raise InvalidInput("query is empty: describe what you want to recall, e.g. 'user's preferred editor'")
         if not 1 <= limit <= MAX_RECALL:
             raise InvalidInput(f"limit {limit} is out of range: use 1 to {MAX_RECALL}")
-        where = MemoryFilter(
-            tags=check_tags(tuple(tags or ())),
-            kind=_check_kind(kind) if kind is not None else None,
-            since=parse_optional(since, "since", now=now),
-            until=parse_optional(until, "until", end_of_period=True, now=now),
-        )
-        if where.since and where.until and where.since > where.until:
-            raise InvalidInput("since is after until: swap them or widen the range")
-        ranked = fuse(
-            self._candidates(namespace, query.strip(), where, max(limit, self._settings.candidate_pool)),
-            self._settings.fusion,
-            self._settings.dense_weight,
-            limit,
-        )
-        return RecallResult(memories=[_recalled(c.record, parts, explain) for c, parts in ranked])
+        now = now or datetime.now(UTC)
+        where = self._filter(tags=tags, kind=kind, span={"since": since, "until": until}, now=now)
+        shelves = SHELVES if include_superseded else SHELVES[:1]
+        return self._retriever.recall(namespace, query.strip(), where, limit, shelves, now, explain=explain)
 
-    def forget(self, namespace: str, ids: list[str]) -> ForgetResult:
+    def forget(
+        self,
+        namespace: str,
+        ids: Sequence[str] | None = None,
+        *,
+        tags: Sequence[str] | None = None,
+        kind: Kind | str | None = None,
+        source: str | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        everything: bool = False,
+        confirm: str | None = None,
+        dry_run: bool = False,
+        now: datetime | None = None,
+    ) -> ForgetResult:
+        """Erase memories, superseded ones included, from every index: by ids, by a filter, or all of a namespace.
+
+        With `dry_run`, nothing changes: the answer lists what would be forgotten.
+        """
         check_namespace(namespace)
-        wanted = check_ids(ids)
+        now = now or datetime.now(UTC)
+        where = self._filter(tags=tags, kind=kind, span={"after": after, "before": before}, now=now, source=source)
+        modes = [ids is not None, not where.empty, everything]
+        if sum(modes) != 1:
+            raise InvalidInput(
+                "say what to forget in one way: ids; or a filter (tags, kind, source, before, after); "
+                "or everything=true with confirm set to the namespace's name"
+            )
+        if everything and confirm != namespace:
+            raise InvalidInput(
+                f"forgetting every memory of namespace {namespace!r} cannot be undone: "
+                f"pass confirm={namespace!r} to do it"
+            )
         with self._write_lock:
-            found = {r.id for r in self._store.get(namespace, wanted)}
-            if not found:
-                raise NotFound(
-                    f"none of the ids {', '.join(wanted[:5])} exist in namespace {namespace!r}: "
-                    "recall first to find the ids of what to forget"
+            memories, missing = self._selected(namespace, ids, where, everything)
+            if dry_run:
+                return ForgetResult(
+                    forgotten=[m.id for m in memories], missing=missing, dry_run=True, memories=_previews(memories)
                 )
-            self._store.delete(namespace, sorted(found))
-            self._keywords.delete(namespace, sorted(found))
-            self._threads.forget(namespace)
-        return ForgetResult(forgotten=[i for i in wanted if i in found], missing=[i for i in wanted if i not in found])
+            if everything:
+                self._eraser.erase_namespace(namespace, memories, now)
+            elif memories:
+                self._eraser.erase(namespace, memories, "by id" if ids is not None else "by filter", now)
+        return ForgetResult(forgotten=[m.id for m in memories], missing=missing)
+
+    def history(self, namespace: str, memory_id: str) -> MemoryHistory:
+        """What happened to a memory, oldest first: created, reinforced, updated, superseded, forgotten."""
+        check_namespace(namespace)
+        [memory_id] = check_ids([memory_id])
+        events = self._history.events(namespace, memory_id)
+        for shelf in SHELVES:
+            if found := self._store.get(namespace, [memory_id], shelf):
+                return MemoryHistory(id=memory_id, state=shelf, content=found[0].content, events=events)
+        if not events:
+            raise NotFound(f"no memory {memory_id} exists or existed in namespace {namespace!r}")
+        gone = events[-1].event == "forgotten"
+        return MemoryHistory(id=memory_id, state="forgotten" if gone else "unknown", content=None, events=events)
+
+    def purge_expired(self, now: datetime | None = None) -> dict[str, int]:
+        """Erase every memory whose time to live is over; the count per namespace that had any."""
+        now = now or datetime.now(UTC)
+        purged = {}
+        with self._write_lock:
+            for namespace in self._store.namespaces():
+                expired = [m for shelf in SHELVES for m in self._store.expired(namespace, now, shelf)]
+                if expired:
+                    self._eraser.erase(namespace, expired, "expired", now)
+                    purged[namespace] = len(expired)
+        return purged
 
     def stats(self) -> Stats:
         counts = {ns: self._store.count(ns) for ns in self._store.namespaces()}
@@ -183,86 +222,61 @@ class MemoryService:
         indexed = {}
         with self._write_lock:
             for namespace in namespaces or self._store.namespaces():
-                records = [r for batch in self._store.scan(namespace) for r in batch]
                 self._keywords.drop(namespace)
-                self._keywords.add(namespace, keyword_entries(records, context=self._settings.thread_context))
-                indexed[namespace] = len(records)
+                for shelf in SHELVES:
+                    records = [r for batch in self._store.scan(namespace, shelf) for r in batch]
+                    self._keywords.add(namespace, keyword_entries(records, context=self._settings.thread_context))
+                indexed[namespace] = self._store.count(namespace)
         return indexed
 
     def repair(self) -> list[str]:
         """Reindex the namespaces whose keyword index disagrees with the store (after a crash between the two)."""
-        stale = [ns for ns in self._store.namespaces() if self._keywords.count(ns) != self._store.count(ns)]
+        stale = [ns for ns in self._store.namespaces() if self._keywords.count(ns) != self._store.size(ns)]
         if stale:
             log.warning("rebuilding the keyword index of %s", ", ".join(stale))
             self.reindex(stale)
         return stale
 
-    def _record(self, item: MemoryInput, source: str, now: datetime) -> MemoryRecord:
-        text = check_content(item.content, self._settings.max_content_bytes)
-        return MemoryRecord(
-            id=uuid.uuid4().hex,
-            content=text,
-            kind=_check_kind(item.kind),
-            tags=check_tags(item.tags),
-            source=source,
-            created_at=now,
-            content_hash=content_hash(text),
-            occurred_at=parse_optional(item.occurred_at, "occurred_at"),
-            importance=_check_importance(item.importance),
-            thread=check_thread(item.thread),
-            metadata=check_metadata(item.metadata),
+    def _filter(
+        self,
+        *,
+        tags: Sequence[str] | None,
+        kind: Kind | str | None,
+        span: dict[str, str | None],
+        now: datetime,
+        source: str | None = None,
+    ) -> MemoryFilter:
+        """The conditions of a recall or a forget; `span` maps the caller's names for start and end to values."""
+        (start_name, start), (end_name, end) = span.items()
+        where = MemoryFilter(
+            tags=check_tags(tuple(tags or ())),
+            kind=check_kind(kind) if kind is not None else None,
+            since=parse_optional(start, start_name, now=now),
+            until=parse_optional(end, end_name, end_of_period=True, now=now),
+            source=source or None,
         )
+        if where.since and where.until and where.since > where.until:
+            raise InvalidInput(f"{start_name} is later than {end_name}: swap them or widen the range")
+        return where
 
-    def _candidates(self, namespace: str, query: str, where: MemoryFilter, pool: int) -> list[Candidate]:
-        """The union of the dense and keyword hits, each with both of its scores."""
-        [embedding] = self._embedder.embed([query])
-        dense = self._store.query(namespace, embedding, pool, where)
-        keyword = dict(self._keywords.search(namespace, query, pool))
-        candidates = [Candidate(h.record, h.score, keyword.get(h.record.id, 0.0)) for h in dense]
-        seen = {h.record.id for h in dense}
-        extra = [
-            (record, vector)
-            for record, vector in self._store.get_with_embeddings(namespace, [i for i in keyword if i not in seen])
-            if where.matches(record)
-        ]
-        if extra:
-            similarities = np.asarray([v for _, v in extra], dtype=np.float32) @ np.asarray(embedding, dtype=np.float32)
-            candidates += [Candidate(r, float(s), keyword[r.id]) for (r, _), s in zip(extra, similarities, strict=True)]
-        return candidates
-
-
-def content_hash(text: str) -> str:
-    """Hash of the content with case and white space normalised: equal hashes mean the same words."""
-    normal = " ".join(text.lower().split())
-    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+    def _selected(
+        self, namespace: str, ids: Sequence[str] | None, where: MemoryFilter, everything: bool
+    ) -> tuple[list[MemoryRecord], list[str]]:
+        """The memories a forget names, on either shelf, and the ids it named that do not exist."""
+        if ids is not None:
+            wanted = check_ids(list(ids))
+            found = {r.id: r for shelf in SHELVES for r in self._store.get(namespace, wanted, shelf) if not r.part_of}
+            if not found:
+                raise NotFound(
+                    f"none of the ids {', '.join(wanted[:5])} exist in namespace {namespace!r}: "
+                    "recall first to find the ids of what to forget"
+                )
+            return [found[i] for i in wanted if i in found], [i for i in wanted if i not in found]
+        if everything:
+            every = [r for shelf in SHELVES for batch in self._store.scan(namespace, shelf) for r in batch]
+            return [r for r in every if not r.part_of], []
+        return [r for shelf in SHELVES for r in self._store.find(namespace, where, shelf)], []
 
 
-def _check_kind(kind: Kind | str) -> Kind:
-    try:
-        return Kind(kind)
-    except ValueError:
-        choices = ", ".join(k.value for k in Kind)
-        raise InvalidInput(f"unknown kind {kind!r}: use one of {choices}") from None
-
-
-def _check_importance(importance: float | None) -> float | None:
-    if importance is not None and not 0.0 <= importance <= 1.0:
-        raise InvalidInput(f"importance {importance} is out of range: use 0.0 (trivial) to 1.0 (critical)")
-    return importance
-
-
-def _recalled(record: MemoryRecord, parts: ScoreParts, explain: bool) -> RecalledMemory:
-    return RecalledMemory(
-        id=record.id,
-        content=record.content,
-        score=parts.fused,
-        similarity=parts.similarity,
-        kind=record.kind,
-        tags=list(record.tags),
-        source=record.source,
-        created_at=record.created_at,
-        occurred_at=record.occurred_at,
-        thread=record.thread,
-        metadata=record.metadata,
-        explain=parts if explain else None,
-    )
+def _previews(memories: Sequence[MemoryRecord]) -> list[ForgottenMemory]:
+    return [ForgottenMemory(id=m.id, content=m.content, kind=m.kind, created_at=m.created_at) for m in memories]

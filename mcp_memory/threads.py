@@ -104,6 +104,33 @@ class ThreadPlacer:
         else:
             placement.vectors[position[before.id]] = vector
 
+    def relink(self, members: Sequence[MemoryRecord], removed: set[str]) -> Placement:
+        """New vectors and keyword texts for the members whose neighbours change when `removed` go.
+
+        So that nothing of a forgotten memory lingers in its neighbours' vectors or keyword entries.
+        """
+        remaining = [m for m in members if m.id not in removed]
+        before, after = _neighbours(members), _neighbours(remaining)
+        changed = [m for m in remaining if before[m.id] != after[m.id]]
+        placement = Placement(changed, [], [])
+        if not changed or not self._context:
+            placement.keyword_texts = [m.content for m in changed]
+            return placement
+        texts: list[str] = []
+        for m in changed:
+            previous, following = after[m.id]
+            texts += [m.content, *([f"{previous.content}\n{m.content}"] if previous else [])]
+            texts += [f"{m.content}\n{following.content}"] if following else []
+        views = iter(np.asarray(self._embed(texts), dtype=np.float32))
+        for m in changed:
+            previous, following = after[m.id]
+            alone = next(views)
+            with_previous = next(views) if previous else alone
+            with_following = next(views) if following else alone
+            placement.updated[m.id] = _unit(alone + with_previous + with_following)
+            placement.keyword_texts.append(f"{previous.content}\n{m.content}" if previous else m.content)
+        return placement
+
     def _tail(self, namespace: str, thread: str) -> Tail | None:
         key = (namespace, thread)
         if key not in self._tails:
@@ -133,6 +160,13 @@ def keyword_entries(records: Sequence[MemoryRecord], *, context: bool) -> list[t
     return [
         (r.id, f"{before[r.id].content}\n{r.content}" if context and r.id in before else r.content) for r in records
     ]
+
+
+def _neighbours(
+    members: Sequence[MemoryRecord],
+) -> dict[str, tuple[MemoryRecord | None, MemoryRecord | None]]:
+    padded = [None, *members, None]
+    return {m.id: (padded[i], padded[i + 2]) for i, m in enumerate(members)}
 
 
 def _record(item: MemoryRecord | Tail) -> MemoryRecord:

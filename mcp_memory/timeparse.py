@@ -1,4 +1,4 @@
-"""Parsing of the dates callers give (`occurred_at`, `since`, `until`): ISO 8601 or phrases."""
+"""Parsing of the dates callers give (`occurred_at`, `since`, `until`, `expires_at`, `ttl`): ISO 8601 or phrases."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from mcp_memory.errors import InvalidInput
 
 YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
 ISO_LIKE = re.compile(r"^\d{4}-\d")
+SECONDS = re.compile(r"^\d+(\.\d+)?$")
 
 
 def parse_instant(value: str, field: str, *, end_of_period: bool = False, now: datetime | None = None) -> datetime:
@@ -91,3 +92,24 @@ def _is_bare_date(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def parse_ttl(value: str, now: datetime) -> datetime:
+    """When a memory given a time to live expires: '7 days', '2 weeks', seconds, or ISO 8601 (P7D, PT12H)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    text = value.strip()
+    try:
+        span = timedelta(seconds=float(text)) if SECONDS.match(text) else TypeAdapter(timedelta).validate_python(text)
+    except ValidationError:
+        from dateparser import parse
+
+        moment = parse(f"in {text}", languages=["en"], settings={"RELATIVE_BASE": now.replace(tzinfo=None)})
+        if moment is None or not text[:1].isdigit():
+            raise InvalidInput(
+                f"ttl: {text!r} is not a duration; use a phrase such as '7 days' or '12 hours', or ISO 8601 (P7D)"
+            ) from None
+        span = moment - now.astimezone(UTC).replace(tzinfo=None)
+    if span <= timedelta(0):
+        raise InvalidInput(f"ttl: {text!r} is not a positive duration; say how long to keep the memory: '30 days'")
+    return now + span

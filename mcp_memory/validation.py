@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from mcp_memory.errors import InvalidInput
-from mcp_memory.models import Scalar
+from mcp_memory.models import Kind, Scalar
 
 NAMESPACE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
 ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -82,3 +82,17 @@ def check_thread(thread: str | None) -> str | None:
     if not thread or len(thread) > MAX_THREAD_CHARS:
         raise InvalidInput(f"invalid thread {thread!r}: name it in 1-{MAX_THREAD_CHARS} characters")
     return thread
+
+
+def check_kind(kind: Kind | str) -> Kind:
+    try:
+        return Kind(kind)
+    except ValueError:
+        choices = ", ".join(k.value for k in Kind)
+        raise InvalidInput(f"unknown kind {kind!r}: use one of {choices}") from None
+
+
+def check_importance(importance: float | None) -> float | None:
+    if importance is not None and not 0.0 <= importance <= 1.0:
+        raise InvalidInput(f"importance {importance} is out of range: use 0.0 (trivial) to 1.0 (critical)")
+    return importance

@@ -8,6 +8,7 @@ from fakes import HashingEmbedder
 
 from mcp_memory.chroma_store import ChromaStore
 from mcp_memory.config import Settings
+from mcp_memory.history import History
 from mcp_memory.keyword_index import KeywordIndex
 from mcp_memory.owner_files import OwnerFiles, stop_owner
 from mcp_memory.service import MemoryService
@@ -30,7 +31,8 @@ def open_test_service(settings: Settings, embedder: HashingEmbedder | None = Non
     """The real service on real Chroma, with the fake embedder."""
     embedder = embedder or HashingEmbedder()
     store = ChromaStore(settings.data_dir, model_name=embedder.name, dimension=embedder.dimension)
-    return MemoryService(store, embedder, KeywordIndex(settings.data_dir / "keywords.sqlite3"), settings)
+    keywords = KeywordIndex(settings.data_dir / "keywords.sqlite3")
+    return MemoryService(store, embedder, keywords, History(settings.data_dir / "history.sqlite3"), settings)
 
 
 @pytest.fixture

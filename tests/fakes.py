@@ -25,12 +25,20 @@ class HashingEmbedder:
     def dimension(self) -> int:
         return self._dimension
 
+    @property
+    def window(self) -> int:
+        """Words it reads; like a real model, it ignores the rest."""
+        return 64
+
+    def count_tokens(self, text: str) -> int:
+        return len(WORD.findall(text))
+
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         return [self._one(text) for text in texts]
 
     def _one(self, text: str) -> list[float]:
         vector = [0.0] * self._dimension
-        for word in WORD.findall(text.lower()):
+        for word in WORD.findall(text.lower())[: self.window]:
             digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
             vector[int.from_bytes(digest, "big") % self._dimension] += 1.0
         norm = math.sqrt(sum(v * v for v in vector)) or 1.0

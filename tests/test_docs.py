@@ -15,7 +15,18 @@ COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
 
 
 def test_every_command_is_listed() -> None:
-    assert COMMANDS == ["forget", "recall", "reindex", "remember", "serve", "stats", "status", "stdio", "stop"]
+    assert COMMANDS == [
+        "forget",
+        "history",
+        "recall",
+        "reindex",
+        "remember",
+        "serve",
+        "stats",
+        "status",
+        "stdio",
+        "stop",
+    ]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

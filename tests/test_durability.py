@@ -15,7 +15,7 @@ from mcp import ClientSession
 from mcp.shared.exceptions import MCPError
 from mcp_clients import owner_status, stdio_session, structured
 
-from mcp_memory.chroma_store import COLLECTION_PREFIX
+from mcp_memory.chroma_store import PREFIXES
 from mcp_memory.owner_files import OwnerFiles, stop_owner
 
 WORDS = [
@@ -42,7 +42,7 @@ def stored_embeddings(data_dir: Path, namespace: str, ids: list[str]) -> dict[st
     """Dimension of each stored embedding, read from Chroma directly once the server has stopped."""
     stop_owner(OwnerFiles(data_dir))
     client = chromadb.PersistentClient(str(data_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
-    found = client.get_collection(COLLECTION_PREFIX + namespace).get(ids=ids, include=["embeddings"])
+    found = client.get_collection(PREFIXES["live"] + namespace).get(ids=ids, include=["embeddings"])
     return {i: len(vector) for i, vector in zip(found["ids"], found["embeddings"], strict=True)}  # type: ignore[arg-type]
 
 

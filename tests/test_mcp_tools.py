@@ -59,7 +59,7 @@ async def test_forget_removes_a_memory_for_every_host(connect: Connect) -> None:
         wrong = structured(await code.call_tool("remember", {"content": "The API is deployed on Fridays."}))
         right = structured(await code.call_tool("remember", {"content": "The API is deployed on Tuesdays."}))
         forgot = structured(await code.call_tool("forget", {"ids": [wrong["id"], "0" * 32]}))
-        assert forgot == {"forgotten": [wrong["id"]], "missing": ["0" * 32]}
+        assert (forgot["forgotten"], forgot["missing"], forgot["dry_run"]) == ([wrong["id"]], ["0" * 32], False)
     async with connect("vscode", "team") as vscode:
         assert [m["id"] for m in await recall(vscode, "when is the API deployed?")] == [right["id"]]
 
@@ -80,6 +80,12 @@ BAD_CALLS = [
     ("forget", {"ids": ["0" * 32]}, "none of the ids"),
     ("forget", {"ids": ["not-an-id"]}, "malformed id"),
     ("forget", {"ids": []}, "no ids given"),
+    ("forget", {}, "say what to forget in one way"),
+    ("forget", {"everything": True, "confirm": "yes"}, "pass confirm='default'"),
+    ("forget", {"tags": ["wifi"], "before": "whenever-ish"}, "is not a date"),
+    ("remember", {"content": "ok", "supersedes": ["0" * 32]}, "no such memory"),
+    ("remember", {"content": "ok", "ttl": "forever and a day"}, "is not a duration"),
+    ("recall", {"query": "editor", "include_superseded": "perhaps"}, "valid boolean"),
     ("no_such_tool", {}, "no_such_tool"),
 ]
 

@@ -120,7 +120,7 @@ BAD_RECALL = [
     ({"query": "q", "limit": 0}, "limit 0 is out of range"),
     ({"query": "q", "limit": 51}, "limit 51 is out of range"),
     ({"query": "q", "since": "2024-13-01"}, "since: '2024-13-01' is not a date"),
-    ({"query": "q", "since": "2024-05-02", "until": "2024-05-01"}, "since is after until"),
+    ({"query": "q", "since": "2024-05-02", "until": "2024-05-01"}, "since is later than until"),
     ({"query": "q", "kind": "opinion"}, "unknown kind"),
 ]
 

@@ -1,0 +1,51 @@
+"""Erasing memories from every index: vectors, parts, keywords, thread neighbours and usage.
+
+A memory remembered into a thread shaped its neighbours (their vectors and keyword entries
+include its words); those neighbours are re-embedded and re-indexed without it, so nothing of a
+forgotten memory lingers in the ranking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from mcp_memory.history import History
+from mcp_memory.keyword_index import KeywordIndex
+from mcp_memory.models import MemoryRecord, Shelf
+from mcp_memory.store import VectorStore
+from mcp_memory.threads import ThreadPlacer
+
+
+def shelf_of(record: MemoryRecord) -> Shelf:
+    return "superseded" if record.superseded_by else "live"
+
+
+class Eraser:
+    def __init__(self, store: VectorStore, keywords: KeywordIndex, history: History, threads: ThreadPlacer) -> None:
+        self._store = store
+        self._keywords = keywords
+        self._history = history
+        self._threads = threads
+
+    def erase(self, namespace: str, memories: Sequence[MemoryRecord], reason: str, now: datetime) -> None:
+        """Delete memories and their parts everywhere; the caller holds the write lock."""
+        removed = {m.id for m in memories}
+        threads = {m.thread for m in memories if m.thread is not None and shelf_of(m) == "live"}
+        members = {thread: self._store.thread(namespace, thread) for thread in threads}
+        for shelf in ("live", "superseded"):
+            ids = [i for m in memories if shelf_of(m) == shelf for i in (m.id, *m.part_ids())]
+            self._store.delete(namespace, ids, shelf)
+        self._keywords.delete(namespace, [i for m in memories for i in (m.id, *m.part_ids())])
+        self._history.forgotten(namespace, [m.id for m in memories], now, reason)
+        self._threads.forget(namespace)
+        for thread_members in members.values():
+            relinked = self._threads.relink(thread_members, removed)
+            self._store.update_embeddings(namespace, relinked.updated)
+            self._keywords.add(namespace, zip([r.id for r in relinked.records], relinked.keyword_texts, strict=True))
+
+    def erase_namespace(self, namespace: str, memories: Sequence[MemoryRecord], now: datetime) -> None:
+        self._history.forgotten(namespace, [m.id for m in memories], now, "whole namespace")
+        self._store.drop(namespace)
+        self._keywords.drop(namespace)
+        self._threads.forget(namespace)

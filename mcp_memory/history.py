@@ -1,0 +1,110 @@
+"""`History`: every memory's event log and its usage counters, in SQLite beside the vector store.
+
+Events say who did what and when, never what a memory said: a forgotten memory's history keeps
+that it existed and was forgotten, and nothing of its content. Usage (how often a memory was
+recalled or remembered again, and when last) feeds reinforcement in ranking; it is kept here, not
+in Chroma, so that a recall never writes to the vector store.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from mcp_memory.errors import StorageError
+from mcp_memory.models import EventName, HistoryEvent, Scalar, Usage
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    namespace TEXT NOT NULL, memory_id TEXT NOT NULL, at TEXT NOT NULL, event TEXT NOT NULL, detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_memory ON events (namespace, memory_id);
+CREATE TABLE IF NOT EXISTS usage (
+    namespace TEXT NOT NULL, memory_id TEXT NOT NULL, access_count INTEGER NOT NULL, last_seen_at TEXT NOT NULL,
+    PRIMARY KEY (namespace, memory_id)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Event:
+    memory_id: str
+    at: datetime
+    event: EventName
+    detail: dict[str, Scalar | list[str]] = field(default_factory=dict)
+
+
+class History:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # in WAL mode: safe from crashes, fewer fsyncs
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    def log(self, namespace: str, events: Iterable[Event]) -> None:
+        rows = [(namespace, e.memory_id, e.at.isoformat(), e.event, json.dumps(e.detail)) for e in events]
+        with self._transaction():
+            self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
+
+    def events(self, namespace: str, memory_id: str) -> list[HistoryEvent]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT at, event, detail FROM events WHERE namespace = ? AND memory_id = ? ORDER BY rowid",
+                (namespace, memory_id),
+            ).fetchall()
+        return [HistoryEvent(at=datetime.fromisoformat(at), event=ev, detail=json.loads(d)) for at, ev, d in rows]
+
+    def touch(self, namespace: str, ids: Sequence[str], at: datetime) -> None:
+        """Count one more use of each memory: recalled, or remembered again."""
+        rows = [(namespace, i, at.isoformat()) for i in ids]
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO usage VALUES (?, ?, 1, ?) ON CONFLICT (namespace, memory_id) "
+                "DO UPDATE SET access_count = access_count + 1, last_seen_at = excluded.last_seen_at",
+                rows,
+            )
+
+    def usage(self, namespace: str, ids: Sequence[str]) -> dict[str, Usage]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT memory_id, access_count, last_seen_at FROM usage "
+                f"WHERE namespace = ? AND memory_id IN ({marks})",
+                (namespace, *ids),
+            ).fetchall()
+        return {i: Usage(count, datetime.fromisoformat(seen)) for i, count, seen in rows}
+
+    def forgotten(self, namespace: str, ids: Sequence[str], at: datetime, reason: str) -> None:
+        """Log the memories as forgotten and drop their usage; earlier events keep no content to erase."""
+        with self._transaction():
+            self._db.executemany(
+                "DELETE FROM usage WHERE namespace = ? AND memory_id = ?", [(namespace, i) for i in ids]
+            )
+            self._db.executemany(
+                "INSERT INTO events VALUES (?, ?, ?, 'forgotten', ?)",
+                [(namespace, i, at.isoformat(), json.dumps({"reason": reason})) for i in ids],
+            )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise StorageError(f"the history log failed: {exc}") from exc
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")

@@ -1,0 +1,251 @@
+"""Selective retention in the service: duplicates, superseding, ranking by time, long memories, expiry,
+forgetting fully, history. Real Chroma, fake embedder."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from mcp_memory.config import Settings
+from mcp_memory.errors import InvalidInput, NotFound
+from mcp_memory.keyword_index import KeywordIndex
+from mcp_memory.models import MemoryInput
+from mcp_memory.service import MemoryService
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+def recalled(service: MemoryService, query: str, **options: object) -> list[str]:
+    return [m.content for m in service.recall("ns", query, limit=50, **options).memories]  # type: ignore[arg-type]
+
+
+def events(service: MemoryService, memory_id: str) -> list[str]:
+    return [e.event for e in service.history("ns", memory_id).events]
+
+
+def test_the_same_words_remembered_again_are_one_memory_reinforced(service: MemoryService) -> None:
+    first = service.remember("ns", "Alice prefers tabs over spaces", tags=["code"], source="desktop")
+    again = service.remember("ns", "  alice PREFERS tabs   over spaces ", tags=["style"], importance=0.9, source="ide")
+    assert (again.status, again.id) == ("duplicate", first.id)
+    assert service.stats().namespaces == {"ns": 1}
+    [memory] = service.recall("ns", "tabs or spaces").memories
+    assert (memory.content, memory.tags, memory.importance) == (
+        "Alice prefers tabs over spaces",
+        ["code", "style"],
+        0.9,
+    )
+    assert events(service, first.id) == ["created", "reinforced", "updated"]
+    assert service.history("ns", first.id).events[1].detail == {"source": "ide"}
+
+
+def test_duplicates_within_one_batch_are_stored_once(service: MemoryService) -> None:
+    results = service.remember_many("ns", [MemoryInput(content="Deploys are on Tuesdays")] * 3)
+    assert [r.status for r in results] == ["created", "duplicate", "duplicate"]
+    assert len({r.id for r in results}) == 1
+    assert service.stats().namespaces == {"ns": 1}
+
+
+def test_a_near_paraphrase_with_another_meaning_is_kept_apart(service: MemoryService) -> None:
+    tabs = service.remember("ns", "Alice prefers tabs for indentation in Python")
+    negated = service.remember("ns", "Alice no longer prefers tabs for indentation in Python")
+    assert negated.id != tabs.id and negated.status in ("created", "similar")
+    assert [s.id for s in negated.similar] == [tabs.id]
+    assert sorted(recalled(service, "tabs indentation")) == sorted(
+        ["Alice prefers tabs for indentation in Python", "Alice no longer prefers tabs for indentation in Python"]
+    )
+
+
+def test_a_nearly_identical_memory_is_created_but_flagged_similar(service: MemoryService) -> None:
+    first = service.remember("ns", "the staging server is called quokka and runs postgres sixteen")
+    near = service.remember("ns", "the staging server is called quokka and runs postgres sixteen!")
+    assert near.id != first.id  # punctuation differs: the host model decides, the server never merges
+    assert (near.status, near.similar[0].id) == ("similar", first.id)
+
+
+def test_a_superseded_memory_leaves_recall_but_stays_reachable(service: MemoryService) -> None:
+    old = service.remember("ns", "Alice's editor is Vim", kind="preference")
+    new = service.remember("ns", "Alice's editor is Helix", kind="preference", supersedes=[old.id])
+    assert new.superseded == [old.id]
+    assert recalled(service, "which editor does Alice use") == ["Alice's editor is Helix"]
+    everything = service.recall("ns", "which editor does Alice use", include_superseded=True).memories
+    by_id = {m.id: m for m in everything}
+    assert by_id[old.id].superseded_by == new.id and by_id[new.id].supersedes == [old.id]
+    assert events(service, old.id) == ["created", "superseded"]
+    assert service.history("ns", old.id).state == "superseded"
+    assert service.stats().namespaces == {"ns": 1}
+
+
+def test_superseding_an_unknown_or_already_superseded_memory_is_rejected(service: MemoryService) -> None:
+    old = service.remember("ns", "the office is in Porto")
+    service.remember("ns", "the office is in Lisbon", supersedes=[old.id])
+    with pytest.raises(InvalidInput, match="superseded by"):
+        service.remember("ns", "the office is in Braga", supersedes=[old.id])
+    with pytest.raises(InvalidInput, match="no such memory"):
+        service.remember("ns", "the office is in Faro", supersedes=["0" * 32])
+    assert recalled(service, "office") == ["the office is in Lisbon"]
+
+
+def test_a_fresh_event_outranks_a_stale_one_of_equal_relevance(service: MemoryService) -> None:
+    service.remember("ns", "team offsite in the mountains", kind="event", now=NOW - timedelta(days=120))
+    service.remember("ns", "team offsite by the sea", kind="event", now=NOW - timedelta(days=1))
+    assert recalled(service, "team offsite", now=NOW)[0] == "team offsite by the sea"
+
+
+def test_preferences_do_not_fade(service: MemoryService) -> None:
+    old = service.remember("ns", "likes green tea", kind="preference", now=NOW - timedelta(days=900))
+    [memory] = service.recall("ns", "green tea", now=NOW, explain=True).memories
+    assert memory.id == old.id and memory.explain is not None and memory.explain.retention == 0.0
+
+
+def test_importance_lifts_a_memory_among_equals(service: MemoryService) -> None:
+    service.remember("ns", "the wifi password is on the fridge", importance=0.1)
+    service.remember("ns", "the alarm code is on the fridge", importance=1.0)
+    assert recalled(service, "on the fridge")[0] == "the alarm code is on the fridge"
+
+
+def test_recalling_a_memory_reinforces_it(service: MemoryService) -> None:
+    memory = service.remember("ns", "the cat is called Miso")
+    first = service.recall("ns", "cat name", explain=True).memories[0].explain
+    for _ in range(5):
+        service.recall("ns", "cat name")
+    later = service.recall("ns", "cat name", explain=True).memories[0].explain
+    assert first is not None and later is not None and later.retention > first.retention
+    assert service.history("ns", memory.id).events[-1].event == "created"  # recalls are not history events
+
+
+LONG_NOTE = " ".join(f"Paragraph {n} says nothing of note about meetings and budgets." for n in range(40))
+
+
+def test_a_long_memory_is_found_by_its_last_paragraph_and_returned_whole_once(service: MemoryService) -> None:
+    content = LONG_NOTE + "\n\nFinally: the spare key is hidden under the blue flowerpot."
+    result = service.remember("ns", content, kind="note")
+    assert result.parts > 1
+    memories = service.recall("ns", "where is the spare key hidden", limit=10).memories
+    assert [m.id for m in memories].count(result.id) == 1
+    best = memories[0]
+    assert best.id == result.id and best.content == content
+    assert best.matched_part is not None and "blue flowerpot" in best.matched_part
+    assert service.stats().namespaces == {"ns": 1}
+
+
+def test_forgetting_a_long_memory_erases_its_parts(service: MemoryService, settings: Settings) -> None:
+    result = service.remember("ns", LONG_NOTE + " The vault combination is Zephyr.")
+    service.forget("ns", [result.id])
+    assert KeywordIndex(settings.data_dir / "keywords.sqlite3").count("ns") == 0
+    assert recalled(service, "vault combination Zephyr") == []
+
+
+def test_an_expired_memory_is_never_returned_and_is_purged(service: MemoryService) -> None:
+    brief = service.remember("ns", "the door code today is 4512", ttl="1 hour", now=NOW)
+    service.remember("ns", "the door code is on the whiteboard", now=NOW)
+    assert len(recalled(service, "door code", now=NOW)) == 2
+    later = NOW + timedelta(hours=2)
+    assert recalled(service, "door code", now=later) == ["the door code is on the whiteboard"]
+    assert service.purge_expired(later) == {"ns": 1}
+    assert service.history("ns", brief.id).state == "forgotten"
+    assert service.history("ns", brief.id).events[-1].detail == {"reason": "expired"}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"ttl": "banana"}, "is not a duration"),
+        ({"ttl": "-2 days"}, "not a positive duration"),
+        ({"expires_at": "2001-01-01"}, "not in the future"),
+        ({"ttl": "1 day", "expires_at": "2030-01-01"}, "not both"),
+        ({"supersedes": ["nope"]}, "malformed id"),
+    ],
+)
+def test_bad_retention_arguments_are_rejected_and_store_nothing(
+    service: MemoryService, arguments: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        service.remember("ns", "anything", **arguments)  # type: ignore[arg-type]
+    assert service.stats().namespaces == {}
+
+
+def test_forget_by_filter_with_a_dry_run_first(service: MemoryService, settings: Settings) -> None:
+    service.remember("ns", "Project Kestrel uses Rust", tags=["kestrel"], source="ide")
+    service.remember("ns", "Project Kestrel ships in May", tags=["kestrel"], kind="event", source="desktop")
+    kept = service.remember("ns", "Alice likes Kestrel birds", tags=["birds"], source="ide")
+    preview = service.forget("ns", tags=["kestrel"], dry_run=True)
+    assert preview.dry_run and len(preview.forgotten) == 2
+    assert sorted(m.content for m in preview.memories) == ["Project Kestrel ships in May", "Project Kestrel uses Rust"]
+    assert len(recalled(service, "Kestrel")) == 3  # a dry run changes nothing
+    assert len(service.forget("ns", tags=["kestrel"]).forgotten) == 2
+    assert [m.id for m in service.recall("ns", "Kestrel", limit=10).memories] == [kept.id]
+    assert [i for i, _ in KeywordIndex(settings.data_dir / "keywords.sqlite3").search("ns", "Rust May", 10)] == []
+
+
+def test_forget_by_source_kind_and_time(service: MemoryService) -> None:
+    service.remember("ns", "note from the ide", source="ide", occurred_at="2024-01-10")
+    service.remember("ns", "event from the ide", source="ide", kind="event", occurred_at="2024-03-10")
+    service.remember("ns", "note from the desktop", source="desktop", occurred_at="2024-01-10")
+    assert len(service.forget("ns", source="ide", before="2024-02-01").forgotten) == 1
+    assert len(service.forget("ns", kind="event", after="2024-03").forgotten) == 1
+    assert recalled(service, "note event from") == ["note from the desktop"]
+
+
+def test_forget_covers_superseded_memories_too(service: MemoryService) -> None:
+    old = service.remember("ns", "the build tool is make", tags=["build"])
+    service.remember("ns", "the build tool is just", tags=["build"], supersedes=[old.id])
+    assert len(service.forget("ns", tags=["build"]).forgotten) == 2
+    assert recalled(service, "build tool", include_superseded=True) == []
+
+
+def test_forgetting_a_whole_namespace_needs_its_name_as_confirmation(service: MemoryService) -> None:
+    service.remember("ns", "one")
+    service.remember("other", "two")
+    with pytest.raises(InvalidInput, match="pass confirm='ns'"):
+        service.forget("ns", everything=True, confirm="yes")
+    assert service.forget("ns", everything=True, confirm="ns", dry_run=True).dry_run
+    assert len(service.forget("ns", everything=True, confirm="ns").forgotten) == 1
+    assert service.stats().namespaces == {"other": 1}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({}, "say what to forget in one way"),
+        ({"ids": ["0" * 32], "tags": ["x"]}, "say what to forget in one way"),
+        ({"before": "not a date at all 99"}, "before: .* is not a date"),
+        ({"after": "2024-05-02", "before": "2024-05-01"}, "after is later than before"),
+    ],
+)
+def test_bad_forget_arguments_are_rejected_and_delete_nothing(
+    service: MemoryService, arguments: dict[str, object], message: str
+) -> None:
+    service.remember("ns", "survivor")
+    with pytest.raises(InvalidInput, match=message):
+        service.forget("ns", **arguments)  # type: ignore[arg-type]
+    assert service.stats().namespaces == {"ns": 1}
+
+
+def test_forgetting_within_a_thread_leaves_nothing_of_it_in_its_neighbours(
+    service: MemoryService, settings: Settings
+) -> None:
+    turns = ["We met at the harbour.", "The password was Albatross.", "Then we had lunch."]
+    stored = service.remember_many("ns", [MemoryInput(content=t, thread="chat") for t in turns])
+    keywords = KeywordIndex(settings.data_dir / "keywords.sqlite3")
+    assert {i for i, _ in keywords.search("ns", "Albatross", 10)} == {stored[1].id, stored[2].id}
+    service.forget("ns", [stored[1].id])
+    assert keywords.search("ns", "Albatross", 10) == []
+    assert recalled(service, "Albatross password") == [] or "Albatross" not in " ".join(recalled(service, "password"))
+    # The survivors are now neighbours: the last is found by the first's words.
+    assert keywords.search("ns", "harbour", 10)[0][0] in {stored[0].id, stored[2].id}
+    assert {i for i, _ in keywords.search("ns", "harbour", 10)} == {stored[0].id, stored[2].id}
+
+
+def test_history_of_an_unknown_memory_is_not_found(service: MemoryService) -> None:
+    with pytest.raises(NotFound):
+        service.history("ns", "0" * 32)
+
+
+def test_a_forgotten_memory_keeps_a_history_without_content(service: MemoryService) -> None:
+    memory = service.remember("ns", "my bank PIN hint is the dog's birthday", source="desktop")
+    service.forget("ns", [memory.id])
+    history = service.history("ns", memory.id)
+    assert (history.state, history.content) == ("forgotten", None)
+    assert [e.event for e in history.events] == ["created", "forgotten"]
+    assert "dog" not in history.model_dump_json()
