@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -30,6 +31,7 @@ class ChromaStore:
         self._dimension = dimension
         self._search_ef = search_ef
         self._collections: dict[tuple[str, Shelf], Collection] = {}
+        self._cache_lock = threading.Lock()
         path.mkdir(parents=True, exist_ok=True)
         with _translated("open the store"):
             self._client = chromadb.PersistentClient(
@@ -97,8 +99,11 @@ class ChromaStore:
     def update(self, namespace: str, records: Sequence[MemoryRecord], shelf: Shelf = "live") -> None:
         collection = self._collection(namespace, shelf)
         if collection is not None and records:
+            # Chroma merges metadata on update: a field cleared must be sent as None to go.
             with _translated("update the memory"):
-                collection.update(ids=[r.id for r in records], metadatas=[_to_metadata(r) for r in records])
+                collection.update(
+                    ids=[r.id for r in records], metadatas=[_to_metadata(r, cleared=True) for r in records]
+                )
 
     def update_embeddings(self, namespace: str, embeddings: dict[str, list[float]]) -> None:
         collection = self._collection(namespace, "live")
@@ -106,9 +111,16 @@ class ChromaStore:
             with _translated("update embeddings"):
                 collection.update(ids=list(embeddings), embeddings=_vectors(list(embeddings.values())))
 
-    def move(self, namespace: str, records: Sequence[MemoryRecord], to: Shelf) -> None:
+    def move(
+        self,
+        namespace: str,
+        records: Sequence[MemoryRecord],
+        to: Shelf,
+        embeddings: dict[str, list[float]] | None = None,
+    ) -> None:
         source: Shelf = "superseded" if to == "live" else "live"
         vectors = {r.id: v for r, v in self.get_with_embeddings(namespace, [r.id for r in records], source)}
+        vectors |= {i: v for i, v in (embeddings or {}).items() if i in vectors}
         present = [r for r in records if r.id in vectors]
         if not present:
             return
@@ -162,10 +174,11 @@ class ChromaStore:
         return total
 
     def drop(self, namespace: str) -> None:
-        for shelf, prefix in PREFIXES.items():
-            self._collections.pop((namespace, shelf), None)
-            with _translated("delete the namespace"), suppress(chromadb.errors.NotFoundError, ValueError):
-                self._client.delete_collection(prefix + namespace)
+        with self._cache_lock:  # so that no concurrent call caches a collection being deleted
+            for shelf, prefix in PREFIXES.items():
+                self._collections.pop((namespace, shelf), None)
+                with _translated("delete the namespace"), suppress(chromadb.errors.NotFoundError, ValueError):
+                    self._client.delete_collection(prefix + namespace)
 
     def namespaces(self) -> list[str]:
         with _translated("list namespaces"):
@@ -193,6 +206,10 @@ class ChromaStore:
         return [(_to_record(i, doc, meta), None if v is None else list(v)) for i, doc, meta, v in rows]
 
     def _collection(self, namespace: str, shelf: Shelf, *, create: bool = False) -> Collection | None:
+        with self._cache_lock:
+            return self._open(namespace, shelf, create)
+
+    def _open(self, namespace: str, shelf: Shelf, create: bool) -> Collection | None:
         if (namespace, shelf) in self._collections:
             return self._collections[(namespace, shelf)]
         name = PREFIXES[shelf] + namespace
@@ -207,7 +224,7 @@ class ChromaStore:
             else:
                 try:
                     collection = self._client.get_collection(name, embedding_function=None)
-                except chromadb.errors.NotFoundError:
+                except (chromadb.errors.NotFoundError, ValueError):
                     return None
         self._check_model(namespace, collection.metadata or {})
         self._collections[(namespace, shelf)] = collection
@@ -230,8 +247,8 @@ def _translated(action: str) -> Iterator[None]:
         yield
     except MemoryServerError:
         raise
-    except chromadb.errors.NotFoundError:
-        raise
+    except chromadb.errors.NotFoundError as exc:  # the namespace was deleted by a concurrent forget
+        raise StorageError(f"could not {action}: the namespace was just deleted; call again") from exc
     except Exception as exc:
         log.exception("chroma failed to %s", action)
         raise StorageError(f"could not {action}: {exc}") from exc
@@ -245,7 +262,8 @@ def _memories(rows: list[tuple[MemoryRecord, list[float] | None]]) -> list[Memor
     return [record for record, _ in rows if record.part_of is None]
 
 
-def _to_metadata(record: MemoryRecord) -> dict[str, Any]:
+def _to_metadata(record: MemoryRecord, *, cleared: bool = False) -> dict[str, Any]:
+    """Chroma metadata of a record; with `cleared`, fields without a value are given as None (to delete them)."""
     meta: dict[str, Any] = {
         "kind": record.kind.value,
         "source": record.source,
@@ -267,7 +285,7 @@ def _to_metadata(record: MemoryRecord) -> dict[str, Any]:
         "part_of": record.part_of,
         "part": record.part,
     }
-    meta.update({key: value for key, value in optional.items() if value is not None})
+    meta.update({key: value for key, value in optional.items() if cleared or value is not None})
     if record.thread is not None:
         meta["thread"], meta["thread_seq"] = record.thread, record.thread_seq or 0
     meta.update({METADATA_PREFIX + key: value for key, value in record.metadata.items()})

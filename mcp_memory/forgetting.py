@@ -12,13 +12,34 @@ from datetime import datetime
 
 from mcp_memory.history import History
 from mcp_memory.keyword_index import KeywordIndex
-from mcp_memory.models import MemoryRecord, Shelf
+from mcp_memory.models import SHELVES, MemoryRecord, Shelf
 from mcp_memory.store import VectorStore
 from mcp_memory.threads import ThreadPlacer
 
 
 def shelf_of(record: MemoryRecord) -> Shelf:
     return "superseded" if record.superseded_by else "live"
+
+
+def thread_members(store: VectorStore, namespace: str, memories: Sequence[MemoryRecord]) -> list[list[MemoryRecord]]:
+    """The live threads the memories are in, each in order: read before they leave it."""
+    threads = {m.thread for m in memories if m.thread is not None and shelf_of(m) == "live"}
+    return [store.thread(namespace, thread) for thread in sorted(threads)]
+
+
+def relink(
+    store: VectorStore,
+    keywords: KeywordIndex,
+    threads: ThreadPlacer,
+    namespace: str,
+    members: Sequence[Sequence[MemoryRecord]],
+    removed: set[str],
+) -> None:
+    """Re-embed and re-index the neighbours of memories that left their threads, without them."""
+    for thread in members:
+        relinked = threads.relink(thread, removed)
+        store.update_embeddings(namespace, relinked.updated)
+        keywords.add(namespace, zip([r.id for r in relinked.records], relinked.keyword_texts, strict=True))
 
 
 class Eraser:
@@ -30,19 +51,14 @@ class Eraser:
 
     def erase(self, namespace: str, memories: Sequence[MemoryRecord], reason: str, now: datetime) -> None:
         """Delete memories and their parts everywhere; the caller holds the write lock."""
-        removed = {m.id for m in memories}
-        threads = {m.thread for m in memories if m.thread is not None and shelf_of(m) == "live"}
-        members = {thread: self._store.thread(namespace, thread) for thread in threads}
-        for shelf in ("live", "superseded"):
+        members = thread_members(self._store, namespace, memories)
+        for shelf in SHELVES:
             ids = [i for m in memories if shelf_of(m) == shelf for i in (m.id, *m.part_ids())]
             self._store.delete(namespace, ids, shelf)
         self._keywords.delete(namespace, [i for m in memories for i in (m.id, *m.part_ids())])
         self._history.forgotten(namespace, [m.id for m in memories], now, reason)
         self._threads.forget(namespace)
-        for thread_members in members.values():
-            relinked = self._threads.relink(thread_members, removed)
-            self._store.update_embeddings(namespace, relinked.updated)
-            self._keywords.add(namespace, zip([r.id for r in relinked.records], relinked.keyword_texts, strict=True))
+        relink(self._store, self._keywords, self._threads, namespace, members, {m.id for m in memories})
 
     def erase_namespace(self, namespace: str, memories: Sequence[MemoryRecord], now: datetime) -> None:
         self._history.forgotten(namespace, [m.id for m in memories], now, "whole namespace")

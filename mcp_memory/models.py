@@ -149,10 +149,10 @@ class SimilarMemory(BaseModel):
 class RememberResult(BaseModel):
     id: str = Field(description="Id of the memory; pass it to forget, or to supersedes when it changes later.")
     status: Literal["created", "similar", "duplicate"] = Field(
-        description="'created': a new memory. 'similar': a new memory, but a very close one exists (see similar): "
-        "if it says the same, forget one; if the new one replaces it, remember again with supersedes. "
-        "'duplicate': the same words were already remembered; nothing new was stored and `id` is the existing "
-        "memory, now reinforced."
+        description="'created': a new memory. 'similar': a new memory, but a nearly identical one exists (first in "
+        "`similar`): if both say the same, forget the new id; if the new one replaces the old, remember it "
+        "again with supersedes=[old id]. 'duplicate': the same words were already remembered; nothing new was "
+        "stored, and `id` is the existing memory, now reinforced and given any new tags or metadata."
     )
     similar: list[SimilarMemory] = Field(
         description="Closest existing memories in the namespace, best first; empty when none is close."

@@ -135,7 +135,7 @@ class _Owner:
                     purged = await anyio.to_thread.run_sync(service.purge_expired)
             except ShuttingDown:
                 return
-            except MemoryServerError:
+            except Exception:  # the purge must never take the server down
                 log.exception("purging expired memories failed; retrying later")
                 continue
             if purged:

@@ -11,6 +11,7 @@ from datetime import datetime
 from mcp_memory.config import Settings
 from mcp_memory.embedder import Embedder
 from mcp_memory.errors import InvalidInput
+from mcp_memory.forgetting import relink, thread_members
 from mcp_memory.history import Event, History
 from mcp_memory.keyword_index import KeywordIndex
 from mcp_memory.models import MemoryInput, MemoryRecord, RememberResult, SimilarMemory
@@ -84,31 +85,31 @@ class Writer:
         self, namespace: str, records: Sequence[MemoryRecord], source: str, now: datetime
     ) -> list[RememberResult]:
         self._check_supersedes(namespace, records)
+        hashes = [r.content_hash for r in records if r.thread is None]
         existing = {
-            r.content_hash: r
-            for r in self._store.find_hashes(namespace, [r.content_hash for r in records])
-            if not r.expired(now)
+            _same(r): r for r in self._store.find_hashes(namespace, hashes) if r.thread is None and not r.expired(now)
         }
         outcomes: list[Outcome] = []
-        fresh: dict[str, Outcome] = {}  # by content hash
+        fresh: dict[object, Outcome] = {}  # by what makes a repeat the same memory
         reinforced: dict[str, tuple[MemoryRecord, MemoryRecord]] = {}  # id: (as found, as merged)
         for record in records:
-            if (hit := existing.get(record.content_hash)) is not None:
+            key = _same(record)
+            if (hit := existing.get(key)) is not None:
                 found, merged = reinforced.get(hit.id, (hit, hit))
                 reinforced[hit.id] = (found, _merged(merged, record, now))
                 outcomes.append(Outcome(hit, "duplicate"))
-            elif (first := fresh.get(record.content_hash)) is not None:
+            elif (first := fresh.get(key)) is not None:
                 first.record = _merged(first.record, record, now)
                 outcomes.append(Outcome(first.record, "duplicate"))
             else:
-                fresh[record.content_hash] = Outcome(record)
-                outcomes.append(fresh[record.content_hash])
-        stored = self._store_new(namespace, list(fresh.values()))
+                fresh[key] = Outcome(record)
+                outcomes.append(fresh[key])
+        stored = self._store_new(namespace, list(fresh.values()), now)
         self._reinforce(namespace, list(reinforced.values()), source, now)
         superseded = self._supersede(namespace, [*stored.values(), *(merged for _, merged in reinforced.values())], now)
         return [self._result(o, stored, reinforced, superseded) for o in outcomes]
 
-    def _store_new(self, namespace: str, outcomes: list[Outcome]) -> dict[str, MemoryRecord]:
+    def _store_new(self, namespace: str, outcomes: list[Outcome], now: datetime) -> dict[str, MemoryRecord]:
         """Embed and store the new memories, with their parts; each outcome gets its similar memories."""
         if not outcomes:
             return {}
@@ -118,7 +119,7 @@ class Writer:
         every_part = [p for r in records for p in parts[r.id]]
         part_vectors = self._embedder.embed([p.content for p in every_part]) if every_part else []
         for outcome, vector in zip(outcomes, placed.vectors, strict=True):
-            outcome.similar = self._similar(namespace, vector)
+            outcome.similar = self._similar(namespace, vector, now)
         self._store.add(namespace, [*records, *every_part], [*placed.vectors, *part_vectors])
         self._store.update_embeddings(namespace, placed.updated)
         entries = [*zip([r.id for r in records], placed.keyword_texts, strict=True)]
@@ -129,10 +130,11 @@ class Writer:
         )
         return {r.id: r for r in records}
 
-    def _similar(self, namespace: str, vector: list[float]) -> list[SimilarMemory]:
+    def _similar(self, namespace: str, vector: list[float], now: datetime) -> list[SimilarMemory]:
         shown: dict[str, SimilarMemory] = {}
         for hit in self._store.query(namespace, vector, SIMILAR_SHOWN * 2):
-            if hit.score >= self._settings.similar_threshold and hit.record.memory_id not in shown:
+            close = hit.score >= self._settings.similar_threshold and not hit.record.expired(now)
+            if close and hit.record.memory_id not in shown:
                 content = hit.record.content if hit.record.part_of is None else f"… {hit.record.content} …"
                 shown[hit.record.memory_id] = SimilarMemory(
                     id=hit.record.memory_id, content=content, score=round(hit.score, 4)
@@ -161,12 +163,19 @@ class Writer:
             return {}
         olds = [r for r in self._store.get(namespace, list(by)) if r.part_of is None]
         parts = self._store.get(namespace, [p for old in olds for p in old.part_ids()])
+        members = thread_members(self._store, namespace, olds)
+        # A superseded memory leaves its thread: it keeps its own words and meaning, not its neighbours'.
+        threaded = [old for old in olds if old.thread is not None]
+        alone = dict(zip([o.id for o in threaded], self._embedder.embed([o.content for o in threaded]), strict=True))
         self._store.move(
             namespace,
             [replace(r, superseded_by=by[r.memory_id], superseded_at=now) for r in [*olds, *parts]],
             to="superseded",
+            embeddings=alone,
         )
+        self._keywords.add(namespace, [(o.id, o.content) for o in threaded])
         self._threads.forget(namespace)  # a superseded memory may have been a thread's cached tail
+        relink(self._store, self._keywords, self._threads, namespace, members, set(by))
         self._history.log(namespace, [Event(old.id, now, "superseded", {"by": by[old.id]}) for old in olds])
         superseded: dict[str, list[str]] = {}
         for old in olds:
@@ -216,15 +225,21 @@ def _expiry(item: MemoryInput, now: datetime) -> datetime | None:
         raise InvalidInput("give ttl or expires_at, not both")
     if item.ttl:
         return parse_ttl(item.ttl, now)
-    expires = parse_optional(item.expires_at, "expires_at", now=now)
+    expires = parse_optional(item.expires_at, "expires_at", end_of_period=True, now=now, future=True)
     if expires is not None and expires <= now:
         raise InvalidInput(f"expires_at {item.expires_at!r} is not in the future: give a later date, or a ttl")
     return expires
 
 
+def _same(record: MemoryRecord) -> tuple[str, datetime | None]:
+    """What makes a repeat the same memory: the same words about the same moment. (A memory in a
+    thread is a turn of a conversation, never a repeat: two 'Yes.' in a chat are two turns.)"""
+    return (record.content_hash if record.thread is None else record.id, record.occurred_at)
+
+
 def _merged(kept: MemoryRecord, again: MemoryRecord, now: datetime) -> MemoryRecord:
-    """A memory remembered again: it keeps the union of tags and supersedes, the higher importance,
-    and the later expiry (none if either has none)."""
+    """A memory remembered again: it keeps the union of tags, metadata and supersedes, the higher
+    importance, and the later expiry (none if either has none)."""
     importances = [i for i in (kept.importance, again.importance) if i is not None]
     expiry = None if kept.expires_at is None or again.expires_at is None else max(kept.expires_at, again.expires_at)
     merged = replace(
@@ -233,17 +248,20 @@ def _merged(kept: MemoryRecord, again: MemoryRecord, now: datetime) -> MemoryRec
         importance=max(importances) if importances else None,
         expires_at=expiry,
         supersedes=tuple(dict.fromkeys([*kept.supersedes, *again.supersedes])),
+        metadata={**kept.metadata, **again.metadata},
     )
     return merged if merged == kept else replace(merged, updated_at=now)
 
 
 def _as_part(whole: MemoryRecord, part: MemoryRecord) -> MemoryRecord:
     """A part carries its whole's fields, so that filters and expiry treat both alike."""
-    return replace(part, tags=whole.tags, importance=whole.importance, expires_at=whole.expires_at)
+    return replace(
+        part, tags=whole.tags, importance=whole.importance, expires_at=whole.expires_at, metadata=whole.metadata
+    )
 
 
 def _changed_fields(before: MemoryRecord, after: MemoryRecord) -> list[str]:
-    fields = ("tags", "importance", "expires_at", "supersedes")
+    fields = ("tags", "importance", "expires_at", "supersedes", "metadata")
     return [name for name in fields if getattr(before, name) != getattr(after, name)]
 
 

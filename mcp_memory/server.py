@@ -119,12 +119,13 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
         or when they ask you to remember something. Store separate facts with separate calls. Do not
         store secrets (passwords, keys) or details that only matter for the task at hand.
 
-        Remembering the same words again is harmless: the answer is `status: "duplicate"` with the
-        existing memory's id. The answer lists `similar`: existing memories close to the new one. When
-        the new fact replaces one of them (a changed preference, a new address, a revised decision),
-        remember it with `supersedes` set to the old id, so the old one stops being recalled; when it
-        says the same thing as one of them, nothing more is needed. Long notes are fine: they are
-        indexed in parts, and recall finds any passage of them.
+        The same words remembered again store nothing new: the answer is `status: "duplicate"` with
+        the existing memory's id, which gains any new tags or metadata. (In a thread, or about another
+        `occurred_at`, a repeat is a memory of its own.) The answer lists `similar`: existing memories
+        close to the new one. When the new fact replaces one of them (a changed preference, a new
+        address, a revised decision), pass `supersedes` with the old id, so the old one stops being
+        recalled; `status: "similar"` says how to tidy a near-identical pair. Long notes are fine:
+        they are indexed in parts, and recall finds any passage of them.
         """
         namespace, source = _namespace(ctx, default_namespace), _source(ctx)
         return await call(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from collections.abc import Sequence
@@ -61,9 +62,11 @@ class MemoryService:
     def tuned(self, history: History | None = None, **changes: object) -> MemoryService:
         """The same store and model under other ranking settings (fusion, weights), for comparisons;
         with its own `history`, its recalls reinforce nothing the others see."""
-        settings = self._settings.model_copy(update=changes)
-        tuned = MemoryService(self._store, self._embedder, self._keywords, history or self._history, settings)
-        tuned._write_lock, tuned._threads = self._write_lock, self._threads
+        tuned = copy.copy(self)  # the same store, lock and writer: only recall is tuned
+        tuned._settings = self._settings.model_copy(update=changes)
+        tuned._retriever = Retriever(
+            self._store, self._embedder, self._keywords, history or self._history, tuned._settings
+        )
         return tuned
 
     def remember(
@@ -230,7 +233,15 @@ class MemoryService:
         return indexed
 
     def repair(self) -> list[str]:
-        """Reindex the namespaces whose keyword index disagrees with the store (after a crash between the two)."""
+        """Finish what a crash interrupted: moves to the superseded shelf, and keyword indexing.
+
+        Reindexes the namespaces whose keyword index disagrees with the store; returns them.
+        """
+        for namespace in self._store.namespaces():
+            moved = [r.id for batch in self._store.scan(namespace, "superseded") for r in batch]
+            if twice := [r.id for r in self._store.get(namespace, moved, "live")]:
+                log.warning("finishing the superseding of %d memories in %s", len(twice), namespace)
+                self._store.delete(namespace, twice, "live")
         stale = [ns for ns in self._store.namespaces() if self._keywords.count(ns) != self._store.size(ns)]
         if stale:
             log.warning("rebuilding the keyword index of %s", ", ".join(stale))

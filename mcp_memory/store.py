@@ -63,8 +63,15 @@ class VectorStore(Protocol):
         """Replace the embeddings of existing live records (when a thread's neighbours change)."""
         ...
 
-    def move(self, namespace: str, records: Sequence[MemoryRecord], to: Shelf) -> None:
-        """Move records, with their embeddings, from the other shelf to `to`, storing their new field values."""
+    def move(
+        self,
+        namespace: str,
+        records: Sequence[MemoryRecord],
+        to: Shelf,
+        embeddings: dict[str, list[float]] | None = None,
+    ) -> None:
+        """Move records from the other shelf to `to`, storing their new field values; they keep their
+        embeddings but for those given in `embeddings`."""
         ...
 
     def thread(self, namespace: str, thread: str) -> list[MemoryRecord]:

@@ -111,7 +111,7 @@ class ThreadPlacer:
         """
         remaining = [m for m in members if m.id not in removed]
         before, after = _neighbours(members), _neighbours(remaining)
-        changed = [m for m in remaining if before[m.id] != after[m.id]]
+        changed = [m for m in remaining if _ids(before[m.id]) != _ids(after[m.id])]
         placement = Placement(changed, [], [])
         if not changed or not self._context:
             placement.keyword_texts = [m.content for m in changed]
@@ -167,6 +167,10 @@ def _neighbours(
 ) -> dict[str, tuple[MemoryRecord | None, MemoryRecord | None]]:
     padded = [None, *members, None]
     return {m.id: (padded[i], padded[i + 2]) for i, m in enumerate(members)}
+
+
+def _ids(pair: tuple[MemoryRecord | None, MemoryRecord | None]) -> tuple[str | None, ...]:
+    return tuple(m.id if m else None for m in pair)
 
 
 def _record(item: MemoryRecord | Tail) -> MemoryRecord:

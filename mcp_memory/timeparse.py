@@ -12,13 +12,16 @@ ISO_LIKE = re.compile(r"^\d{4}-\d")
 SECONDS = re.compile(r"^\d+(\.\d+)?$")
 
 
-def parse_instant(value: str, field: str, *, end_of_period: bool = False, now: datetime | None = None) -> datetime:
+def parse_instant(
+    value: str, field: str, *, end_of_period: bool = False, now: datetime | None = None, future: bool = False
+) -> datetime:
     """An ISO 8601 date or date-time, or a phrase ('last week', 'in March 2023'), as an aware UTC datetime.
 
     A date, or a phrase naming a day, week, month or year, means the start of that period, or
     with `end_of_period` its end: so `until=2024-05-01` includes the whole of May 1st, and
     `since='March 2023'` starts on March 1st. Phrases are read relative to `now` (default: the
-    current time). A time without an offset is taken as UTC.
+    current time), as the past ('friday': the last one) unless `future`. A time without an
+    offset is taken as UTC.
     """
     text = value.strip()
     try:
@@ -29,28 +32,28 @@ def parse_instant(value: str, field: str, *, end_of_period: bool = False, now: d
         elif ISO_LIKE.match(text):  # a malformed ISO date is a mistake, not a phrase to guess at
             raise _not_a_date(field, text) from None
         else:
-            parsed, period = _parse_phrase(text, field, now or datetime.now(UTC))
+            parsed, period = _parse_phrase(text, field, now or datetime.now(UTC), future)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return _bound(parsed, period, end_of_period).astimezone(UTC)
 
 
 def parse_optional(
-    value: str | None, field: str, *, end_of_period: bool = False, now: datetime | None = None
+    value: str | None, field: str, *, end_of_period: bool = False, now: datetime | None = None, future: bool = False
 ) -> datetime | None:
     if value is None or not value.strip():
         return None
-    return parse_instant(value, field, end_of_period=end_of_period, now=now)
+    return parse_instant(value, field, end_of_period=end_of_period, now=now, future=future)
 
 
-def _parse_phrase(text: str, field: str, now: datetime) -> tuple[datetime, str]:
+def _parse_phrase(text: str, field: str, now: datetime, future: bool) -> tuple[datetime, str]:
     from dateparser.date import DateDataParser  # imported on first use: it loads its languages slowly
 
     parser = DateDataParser(
         languages=["en"],
         settings={
             "RELATIVE_BASE": now.astimezone(UTC).replace(tzinfo=None),
-            "PREFER_DATES_FROM": "past",
+            "PREFER_DATES_FROM": "future" if future else "past",
             "RETURN_TIME_AS_PERIOD": True,
         },
     )
@@ -96,20 +99,30 @@ def _is_bare_date(text: str) -> bool:
 
 def parse_ttl(value: str, now: datetime) -> datetime:
     """When a memory given a time to live expires: '7 days', '2 weeks', seconds, or ISO 8601 (P7D, PT12H)."""
-    from pydantic import TypeAdapter, ValidationError
-
     text = value.strip()
-    try:
-        span = timedelta(seconds=float(text)) if SECONDS.match(text) else TypeAdapter(timedelta).validate_python(text)
-    except ValidationError:
-        from dateparser import parse
-
-        moment = parse(f"in {text}", languages=["en"], settings={"RELATIVE_BASE": now.replace(tzinfo=None)})
-        if moment is None or not text[:1].isdigit():
-            raise InvalidInput(
-                f"ttl: {text!r} is not a duration; use a phrase such as '7 days' or '12 hours', or ISO 8601 (P7D)"
-            ) from None
-        span = moment - now.astimezone(UTC).replace(tzinfo=None)
+    span = _duration(text, now)
     if span <= timedelta(0):
         raise InvalidInput(f"ttl: {text!r} is not a positive duration; say how long to keep the memory: '30 days'")
-    return now + span
+    try:
+        return now + span
+    except OverflowError:
+        raise InvalidInput(f"ttl: {text!r} is far too long: omit ttl for a memory that never expires") from None
+
+
+def _duration(text: str, now: datetime) -> timedelta:
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        return timedelta(seconds=float(text)) if SECONDS.match(text) else TypeAdapter(timedelta).validate_python(text)
+    except ValidationError:
+        pass  # not ISO 8601: perhaps a phrase
+    except (OverflowError, ValueError):
+        raise InvalidInput(f"ttl: {text!r} is far too long: omit ttl for a memory that never expires") from None
+    from dateparser import parse
+
+    moment = parse(f"in {text}", languages=["en"], settings={"RELATIVE_BASE": now.replace(tzinfo=None)})
+    if moment is None or not text[:1].isdigit():
+        raise InvalidInput(
+            f"ttl: {text!r} is not a duration; use a phrase such as '7 days' or '12 hours', or ISO 8601 (P7D)"
+        )
+    return moment - now.astimezone(UTC).replace(tzinfo=None)

@@ -155,6 +155,8 @@ def test_an_expired_memory_is_never_returned_and_is_purged(service: MemoryServic
         ({"expires_at": "2001-01-01"}, "not in the future"),
         ({"ttl": "1 day", "expires_at": "2030-01-01"}, "not both"),
         ({"supersedes": ["nope"]}, "malformed id"),
+        ({"ttl": "99999999999999"}, "far too long"),
+        ({"ttl": "P9999999D"}, "far too long"),
     ],
 )
 def test_bad_retention_arguments_are_rejected_and_store_nothing(
@@ -249,3 +251,54 @@ def test_a_forgotten_memory_keeps_a_history_without_content(service: MemoryServi
     assert (history.state, history.content) == ("forgotten", None)
     assert [e.event for e in history.events] == ["created", "forgotten"]
     assert "dog" not in history.model_dump_json()
+
+
+def test_remembering_again_without_a_ttl_makes_a_memory_permanent(service: MemoryService) -> None:
+    brief = service.remember("ns", "the guest wifi password is Larch", ttl="1 day", now=NOW)
+    again = service.remember("ns", "the guest wifi password is Larch", now=NOW)
+    assert (again.status, again.id) == ("duplicate", brief.id)
+    assert service.purge_expired(NOW + timedelta(days=2)) == {}
+    assert recalled(service, "guest wifi password", now=NOW + timedelta(days=2)) == ["the guest wifi password is Larch"]
+
+
+def test_repeated_words_in_a_thread_or_about_another_day_are_memories_of_their_own(service: MemoryService) -> None:
+    turns = service.remember_many("ns", [MemoryInput(content="Yes.", thread="chat")] * 2)
+    assert [r.status for r in turns] == ["created", "created"] and turns[0].id != turns[1].id
+    gym = [
+        service.remember("ns", "went to the gym", kind="event", occurred_at=day) for day in ("2024-05-01", "2024-05-02")
+    ]
+    assert gym[0].id != gym[1].id
+    assert service.remember("ns", "went to the gym", kind="event", occurred_at="2024-05-02").status == "duplicate"
+
+
+def test_an_expiry_phrase_means_the_next_such_day(service: MemoryService) -> None:
+    memory = service.remember("ns", "the parking permit is valid", expires_at="friday", now=NOW)
+    [found] = service.recall("ns", "parking permit", now=NOW).memories
+    assert found.id == memory.id and found.expires_at is not None and found.expires_at > NOW
+
+
+def test_a_superseded_turn_leaves_no_trace_in_its_thread_once_forgotten(
+    service: MemoryService, settings: Settings
+) -> None:
+    turns = ["We met at the harbour.", "The password was Albatross.", "Then we had lunch."]
+    stored = service.remember_many("ns", [MemoryInput(content=t, thread="chat") for t in turns])
+    fixed = service.remember("ns", "The password was changed.", supersedes=[stored[1].id])
+    keywords = KeywordIndex(settings.data_dir / "keywords.sqlite3")
+    assert {i for i, _ in keywords.search("ns", "Albatross", 10)} == {stored[1].id}
+    assert fixed.superseded == [stored[1].id]
+    service.forget("ns", [stored[1].id])
+    assert keywords.search("ns", "Albatross", 10) == []
+
+
+def test_a_superseding_cut_short_by_a_crash_is_finished_on_opening(settings: Settings) -> None:
+    from conftest import open_test_service
+
+    first = open_test_service(settings)
+    memory = first.remember("ns", "the office is in Porto")
+    store = first._store
+    [(record, vector)] = store.get_with_embeddings("ns", [memory.id])
+    store.add("ns", [record], [vector], "superseded")  # moved, but the crash came before the delete
+    reopened = open_test_service(settings)
+    reopened.repair()
+    assert recalled(reopened, "office") == []
+    assert reopened.history("ns", memory.id).state == "superseded"
