@@ -175,6 +175,8 @@ class RecalledMemory(BaseModel):
     metadata: dict[str, Scalar] = Field(default_factory=dict)
     importance: float | None = None
     expires_at: datetime | None = None
+    access_count: int = Field(default=0, description="Times it was recalled or remembered again before this recall.")
+    last_seen_at: datetime | None = Field(default=None, description="When it was last recalled or remembered again.")
     supersedes: list[str] = Field(default_factory=list, description="Older memories this one replaced.")
     superseded_by: str | None = Field(
         default=None, description="Set only with include_superseded: the memory that replaced this one."

@@ -56,7 +56,7 @@ class Retriever:
         ranked = rank(candidates, relevance, kept, limit)
         wholes = self._wholes(namespace, [c.record for c in candidates], [c.record for c, _ in ranked])
         memories = [
-            _recalled(wholes[c.record.memory_id], c.record, parts, explain)
+            _recalled(wholes[c.record.memory_id], c.record, usage.get(c.record.memory_id, Usage()), parts, explain)
             for c, parts in ranked
             if c.record.memory_id in wholes  # a part whose whole is gone is not worth a crash
         ]
@@ -99,7 +99,7 @@ class Retriever:
         return wholes
 
 
-def _recalled(whole: MemoryRecord, hit: MemoryRecord, parts: ScoreParts, explain: bool) -> RecalledMemory:
+def _recalled(whole: MemoryRecord, hit: MemoryRecord, usage: Usage, parts: ScoreParts, explain: bool) -> RecalledMemory:
     return RecalledMemory(
         id=whole.id,
         content=whole.content,
@@ -114,6 +114,8 @@ def _recalled(whole: MemoryRecord, hit: MemoryRecord, parts: ScoreParts, explain
         metadata=whole.metadata,
         importance=whole.importance,
         expires_at=whole.expires_at,
+        access_count=usage.access_count,
+        last_seen_at=usage.last_seen_at,
         supersedes=list(whole.supersedes),
         superseded_by=whole.superseded_by,
         matched_part=hit.content if hit.part_of else None,

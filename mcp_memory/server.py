@@ -5,19 +5,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp_types import ToolAnnotations
-from pydantic import Field
 
 from mcp_memory import __version__
+from mcp_memory import tool_args as args
 from mcp_memory.errors import MemoryServerError, NotFound
 from mcp_memory.models import ForgetResult, Kind, OwnerInfo, OwnerStatus, RecallResult, RememberResult
 from mcp_memory.runtime import CallTracker, ServiceLoader
-from mcp_memory.service import MAX_RECALL, MemoryService
+from mcp_memory.service import MemoryService
 
 NAMESPACE_HEADER = "mcp-memory-namespace"
 STATUS_URI = "memory://status"
@@ -48,69 +48,17 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
 
     @mcp.tool(annotations=ToolAnnotations(title="Remember", destructive_hint=False, idempotent_hint=False))
     async def remember(
-        content: Annotated[
-            str,
-            Field(
-                description="One self-contained fact, written so it makes sense with no conversation around it: "
-                "name who and what, and give dates in full. Example: 'Alice prefers tabs over spaces in Python "
-                "projects.' At most 64 KB."
-            ),
-        ],
+        content: args.Content,
         ctx: Context,
-        tags: Annotated[
-            list[str],
-            Field(
-                description="Short lowercase labels to filter by later, such as a project or topic: "
-                "['work', 'acme-api']."
-            ),
-        ] = [],  # noqa: B006 - pydantic copies defaults
-        kind: Annotated[
-            Kind,
-            Field(
-                description="fact (default): something true; preference: what the user likes or wants; "
-                "instruction: how the assistant should work; event: something that happened; note: anything else."
-            ),
-        ] = Kind.fact,
-        importance: Annotated[
-            float | None, Field(ge=0.0, le=1.0, description="0.0 trivial .. 1.0 critical; omit when unsure.")
-        ] = None,
-        occurred_at: Annotated[
-            str | None,
-            Field(
-                description="When the remembered thing happened: an ISO 8601 date or date-time (2024-05-01), "
-                "or a phrase such as 'yesterday'."
-            ),
-        ] = None,
-        thread: Annotated[
-            str | None,
-            Field(
-                description="Name of the conversation or thread this memory belongs to, when you store "
-                "several from one exchange in order; each is then found also by what came before it."
-            ),
-        ] = None,
-        metadata: Annotated[
-            dict[str, str | int | float | bool] | None,
-            Field(description="Extra fields of your own (lowercase keys), returned by recall: {'ticket': 'ENG-42'}."),
-        ] = None,
-        supersedes: Annotated[
-            list[str] | None,
-            Field(
-                description="Ids of memories this one replaces because the fact changed (the user moved, changed "
-                "their mind, a decision was revised). They leave recall but stay in history. Take the ids from "
-                "`similar` in an earlier answer, or from recall."
-            ),
-        ] = None,
-        ttl: Annotated[
-            str | None,
-            Field(
-                description="How long the memory stays true, for things that go stale: '2 hours', '7 days', "
-                "or ISO 8601 (P7D). It is forgotten after that. Omit for lasting memories."
-            ),
-        ] = None,
-        expires_at: Annotated[
-            str | None,
-            Field(description="Instead of ttl: when the memory stops being true, ISO 8601 or a phrase."),
-        ] = None,
+        tags: args.Tags = [],  # noqa: B006 - pydantic copies defaults
+        kind: args.MemoryKind = Kind.fact,
+        importance: args.Importance = None,
+        occurred_at: args.OccurredAt = None,
+        thread: args.Thread = None,
+        metadata: args.Metadata = None,
+        supersedes: args.Supersedes = None,
+        ttl: args.Ttl = None,
+        expires_at: args.ExpiresAt = None,
     ) -> RememberResult:
         """Store a durable memory so that later conversations, in this app or any other, can recall it.
 
@@ -147,39 +95,15 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
 
     @mcp.tool(annotations=ToolAnnotations(title="Recall", read_only_hint=True))
     async def recall(
-        query: Annotated[
-            str,
-            Field(
-                description="What you are looking for, in natural language: 'preferred code formatting style', "
-                "'where the user works', 'decisions about the billing service'. A phrase beats a single keyword."
-            ),
-        ],
+        query: args.Query,
         ctx: Context,
-        limit: Annotated[int, Field(ge=1, le=MAX_RECALL, description="How many memories to return, 1 to 50.")] = 5,
-        tags: Annotated[list[str] | None, Field(description="Only memories carrying all of these tags.")] = None,
-        kind: Annotated[Kind | None, Field(description="Only memories of this kind.")] = None,
-        since: Annotated[
-            str | None,
-            Field(
-                description="Only memories from then on (when it happened, else when it was stored): an ISO 8601 "
-                "date or date-time, or a phrase such as 'last week' or 'March 2023' (from its start)."
-            ),
-        ] = None,
-        until: Annotated[
-            str | None,
-            Field(description="Only memories up to then, inclusive: ISO 8601 or a phrase, as for since."),
-        ] = None,
-        include_superseded: Annotated[
-            bool,
-            Field(
-                description="Also search memories that were replaced by newer ones (each says what replaced it): "
-                "for questions about what used to be true, or how something changed."
-            ),
-        ] = False,
-        explain: Annotated[
-            bool,
-            Field(description="Also return each memory's score parts: meaning, keywords, recency and importance."),
-        ] = False,
+        limit: args.Limit = 5,
+        tags: args.RecallTags = None,
+        kind: args.RecallKind = None,
+        since: args.Since = None,
+        until: args.Until = None,
+        include_superseded: args.IncludeSuperseded = False,
+        explain: args.Explain = False,
     ) -> RecallResult:
         """Search long-term memory for what is known about the user, their work and their preferences.
 
@@ -209,30 +133,15 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
     @mcp.tool(annotations=ToolAnnotations(title="Forget", destructive_hint=True, idempotent_hint=True))
     async def forget(
         ctx: Context,
-        ids: Annotated[
-            list[str] | None,
-            Field(description="Ids of the memories to delete, as returned by recall or remember."),
-        ] = None,
-        tags: Annotated[
-            list[str] | None, Field(description="Instead of ids: every memory with all these tags.")
-        ] = None,
-        kind: Annotated[Kind | None, Field(description="Instead of ids: every memory of this kind.")] = None,
-        source: Annotated[
-            str | None, Field(description="Instead of ids: every memory written by this app (its MCP client name).")
-        ] = None,
-        before: Annotated[
-            str | None, Field(description="With a filter: only memories from before then (ISO 8601 or a phrase).")
-        ] = None,
-        after: Annotated[
-            str | None, Field(description="With a filter: only memories from then on (ISO 8601 or a phrase).")
-        ] = None,
-        everything: Annotated[
-            bool, Field(description="Forget every memory of this namespace; needs confirm. Only on explicit request.")
-        ] = False,
-        confirm: Annotated[str | None, Field(description="With everything: the namespace's name, to confirm.")] = None,
-        dry_run: Annotated[
-            bool, Field(description="List what would be forgotten, and change nothing. Do this first for filters.")
-        ] = False,
+        ids: args.Ids = None,
+        tags: args.ForgetTags = None,
+        kind: args.ForgetKind = None,
+        source: args.Source = None,
+        before: args.Before = None,
+        after: args.After = None,
+        everything: args.Everything = False,
+        confirm: args.Confirm = None,
+        dry_run: args.DryRun = False,
     ) -> ForgetResult:
         """Erase memories permanently, from every index: by ids, by a filter, or all of the namespace.
 

@@ -34,9 +34,8 @@ from mcp_memory.remembering import Writer
 from mcp_memory.store import VectorStore
 from mcp_memory.threads import ThreadPlacer, keyword_entries
 from mcp_memory.timeparse import parse_optional
-from mcp_memory.validation import check_ids, check_kind, check_namespace, check_tags
+from mcp_memory.validation import MAX_RECALL, check_ids, check_kind, check_namespace, check_tags
 
-MAX_RECALL = 50
 log = logging.getLogger(__name__)
 
 

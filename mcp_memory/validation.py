@@ -10,6 +10,7 @@ from mcp_memory.models import Kind, Scalar
 NAMESPACE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
 ID_RE = re.compile(r"^[0-9a-f]{32}$")
 MAX_TAGS = 20
+MAX_RECALL = 50
 MAX_TAG_CHARS = 64
 
 

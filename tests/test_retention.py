@@ -111,6 +111,7 @@ def test_recalling_a_memory_reinforces_it(service: MemoryService) -> None:
         service.recall("ns", "cat name")
     later = service.recall("ns", "cat name", explain=True).memories[0].explain
     assert first is not None and later is not None and later.retention > first.retention
+    assert service.recall("ns", "cat name").memories[0].access_count == 7
     assert service.history("ns", memory.id).events[-1].event == "created"  # recalls are not history events
 
 
