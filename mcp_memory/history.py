@@ -9,16 +9,13 @@ in Chroma, so that a recall never writes to the vector store.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from mcp_memory.errors import StorageError
 from mcp_memory.models import EventName, HistoryEvent, Scalar, Usage
+from mcp_memory.sqlite_db import SqliteFile
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -42,16 +39,13 @@ class Event:
 
 class History:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # in WAL mode: safe from crashes, fewer fsyncs
+        self._file = SqliteFile(path, "history log")
+        self._db, self._lock = self._file.db, self._file.lock
         self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()
 
     def log(self, namespace: str, events: Iterable[Event]) -> None:
         rows = [(namespace, e.memory_id, e.at.isoformat(), e.event, json.dumps(e.detail)) for e in events]
-        with self._transaction():
+        with self._file.transaction():
             self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
 
     def events(self, namespace: str, memory_id: str) -> list[HistoryEvent]:
@@ -65,7 +59,7 @@ class History:
     def touch(self, namespace: str, ids: Sequence[str], at: datetime) -> None:
         """Count one more use of each memory: recalled, or remembered again."""
         rows = [(namespace, i, at.isoformat()) for i in ids]
-        with self._transaction():
+        with self._file.transaction():
             self._db.executemany(
                 "INSERT INTO usage VALUES (?, ?, 1, ?) ON CONFLICT (namespace, memory_id) "
                 "DO UPDATE SET access_count = access_count + 1, last_seen_at = excluded.last_seen_at",
@@ -86,7 +80,7 @@ class History:
 
     def forgotten(self, namespace: str, ids: Sequence[str], at: datetime, reason: str) -> None:
         """Log the memories as forgotten and drop their usage; earlier events keep no content to erase."""
-        with self._transaction():
+        with self._file.transaction():
             self._db.executemany(
                 "DELETE FROM usage WHERE namespace = ? AND memory_id = ?", [(namespace, i) for i in ids]
             )
@@ -94,17 +88,3 @@ class History:
                 "INSERT INTO events VALUES (?, ?, ?, 'forgotten', ?)",
                 [(namespace, i, at.isoformat(), json.dumps({"reason": reason})) for i in ids],
             )
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except sqlite3.Error as exc:
-                self._db.execute("ROLLBACK")
-                raise StorageError(f"the history log failed: {exc}") from exc
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")

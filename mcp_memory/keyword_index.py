@@ -7,13 +7,10 @@ numbers, rare words. The index is derived data: it can always be rebuilt from th
 from __future__ import annotations
 
 import re
-import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from mcp_memory.errors import StorageError
+from mcp_memory.sqlite_db import SqliteFile
 
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_TERMS = 64
@@ -36,22 +33,19 @@ class KeywordIndex:
     """One FTS5 table per namespace (so BM25's statistics are the namespace's own), porter-stemmed."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # in WAL mode: safe from crashes, fewer fsyncs
-        self._lock = threading.Lock()
+        self._file = SqliteFile(path, "keyword index")
+        self._db, self._lock = self._file.db, self._file.lock
 
     def add(self, namespace: str, entries: Iterable[tuple[str, str]]) -> None:
         """Index (id, text) pairs; an id already indexed is replaced."""
         rows = list(entries)
-        with self._lock, self._transaction():
+        with self._file.transaction():
             table = self._table(namespace, create=True)
             self._db.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i, _ in rows])
             self._db.executemany(f"INSERT INTO {table}(id, text) VALUES (?, ?)", rows)
 
     def delete(self, namespace: str, ids: Sequence[str]) -> None:
-        with self._lock, self._transaction():
+        with self._file.transaction():
             if table := self._table(namespace):
                 self._db.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in ids])
 
@@ -92,19 +86,6 @@ class KeywordIndex:
             return name
         found = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name.strip('"'),)).fetchone()
         return name if found else None
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except sqlite3.Error as exc:
-            self._db.execute("ROLLBACK")
-            raise StorageError(f"the keyword index failed: {exc}") from exc
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
 
 def _name(namespace: str) -> str:
