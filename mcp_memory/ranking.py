@@ -23,7 +23,14 @@ class Candidate:
     keyword: float  # BM25 score; 0 when the record shares no word with the query
 
 
-def fuse(candidates: Sequence[Candidate], method: Fusion, dense_weight: float) -> list[ScoreParts]:
+@dataclass(frozen=True)
+class Relevance:
+    score: float  # the retrievers' scores fused
+    similarity_rank: int
+    keyword_rank: int | None  # None when the record shares no word with the query
+
+
+def fuse(candidates: Sequence[Candidate], method: Fusion, dense_weight: float) -> list[Relevance]:
     """Each candidate's relevance, by `method`:
 
     - zscore: each retriever's scores standardised over the candidates, then weighted and summed;
@@ -50,39 +57,39 @@ def fuse(candidates: Sequence[Candidate], method: Fusion, dense_weight: float) -
     else:
         fused = [c.keyword + 1e-3 * c.similarity for c in candidates]
     return [
-        ScoreParts(
-            similarity=round(c.similarity, 4),
-            keyword=round(c.keyword, 4),
-            similarity_rank=similarity_rank[i],
-            keyword_rank=keyword_rank[i] if c.keyword > 0 else None,
-            relevance=round(fused[i], 4),
-            fused=fused[i],
-        )
+        Relevance(fused[i], similarity_rank[i], keyword_rank[i] if c.keyword > 0 else None)
         for i, c in enumerate(candidates)
     ]
 
 
 def rank(
-    candidates: Sequence[Candidate], parts: Sequence[ScoreParts], retention: Sequence[float], limit: int
+    candidates: Sequence[Candidate], relevance: Sequence[Relevance], retention: Sequence[float], limit: int
 ) -> list[tuple[Candidate, ScoreParts]]:
     """The `limit` best memories, best first: relevance plus retention, each memory once (its best record).
 
     Retention is given in units of the relevance scores' spread over the candidates, so it weighs
     the same whatever the fusion method's scale.
     """
-    spread = statistics.pstdev([p.fused for p in parts]) if len(parts) > 1 else 0.0
-    spread = spread or 1.0
-    scored = [
-        (c, p.model_copy(update={"retention": round(spread * r, 4), "fused": round(p.fused + spread * r, 4)}))
-        for c, p, r in zip(candidates, parts, retention, strict=True)
-    ]
-    scored.sort(key=lambda pair: pair[1].fused, reverse=True)
-    best: dict[str, tuple[Candidate, ScoreParts]] = {}
-    for candidate, score in scored:
-        best.setdefault(candidate.record.memory_id, (candidate, score))
+    spread = (statistics.pstdev([r.score for r in relevance]) if len(relevance) > 1 else 0.0) or 1.0
+    final = [r.score + spread * kept for r, kept in zip(relevance, retention, strict=True)]
+    best: dict[str, int] = {}
+    for i in sorted(range(len(candidates)), key=final.__getitem__, reverse=True):
+        best.setdefault(candidates[i].record.memory_id, i)
         if len(best) == limit:
             break
-    return list(best.values())
+    return [(candidates[i], _parts(candidates[i], relevance[i], final[i])) for i in best.values()]
+
+
+def _parts(candidate: Candidate, relevance: Relevance, final: float) -> ScoreParts:
+    return ScoreParts(
+        similarity=round(candidate.similarity, 4),
+        keyword=round(candidate.keyword, 4),
+        similarity_rank=relevance.similarity_rank,
+        keyword_rank=relevance.keyword_rank,
+        relevance=round(relevance.score, 4),
+        retention=round(final - relevance.score, 4),
+        fused=round(final, 4),
+    )
 
 
 def _zscores(values: Sequence[float]) -> list[float]:
