@@ -57,11 +57,13 @@ class History:
         return [HistoryEvent(at=datetime.fromisoformat(at), event=ev, detail=json.loads(d)) for at, ev, d in rows]
 
     def touch(self, namespace: str, ids: Sequence[str], at: datetime) -> None:
-        """Count one more use of each memory: recalled, or remembered again."""
-        rows = [(namespace, i, at.isoformat()) for i in ids]
+        """Count one more use of each memory: recalled, or remembered again (unless forgotten meanwhile)."""
+        rows = [{"ns": namespace, "id": i, "at": at.isoformat()} for i in ids]
         with self._file.transaction():
             self._db.executemany(
-                "INSERT INTO usage VALUES (?, ?, 1, ?) ON CONFLICT (namespace, memory_id) "
+                "INSERT INTO usage SELECT :ns, :id, 1, :at WHERE NOT EXISTS (SELECT 1 FROM events "
+                "WHERE namespace = :ns AND memory_id = :id AND event = 'forgotten') "
+                "ON CONFLICT (namespace, memory_id) "
                 "DO UPDATE SET access_count = access_count + 1, last_seen_at = excluded.last_seen_at",
                 rows,
             )

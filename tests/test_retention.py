@@ -303,3 +303,12 @@ def test_a_superseding_cut_short_by_a_crash_is_finished_on_opening(settings: Set
     reopened.repair()
     assert recalled(reopened, "office") == []
     assert reopened.history("ns", memory.id).state == "superseded"
+
+
+def test_a_recall_that_races_a_forget_leaves_no_usage_behind(settings: Settings) -> None:
+    from mcp_memory.history import History
+
+    history = History(settings.data_dir / "history.sqlite3")
+    history.forgotten("ns", ["0" * 32], NOW, "by id")
+    history.touch("ns", ["0" * 32, "1" * 32], NOW)  # the recall ranked it before the forget landed
+    assert list(history.usage("ns", ["0" * 32, "1" * 32])) == ["1" * 32]
