@@ -14,11 +14,11 @@ import chromadb
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
+from mcp_memory.chroma_metadata import to_metadata, to_record, to_where
 from mcp_memory.errors import MemoryServerError, ModelMismatch, StorageError
-from mcp_memory.models import Kind, MemoryFilter, MemoryRecord, ScoredRecord, Shelf
+from mcp_memory.models import MemoryFilter, MemoryRecord, ScoredRecord, Shelf
 
 PREFIXES: dict[Shelf, str] = {"live": "mem-", "superseded": "old-"}
-METADATA_PREFIX = "m_"  # the caller's own metadata keys, apart from ours
 IS_PART: Any = {"part": {"$gte": 0}}  # only parts carry a part number
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class ChromaStore:
                 ids=[r.id for r in records],
                 documents=[r.content for r in records],
                 embeddings=_vectors(embeddings),
-                metadatas=[_to_metadata(r) for r in records],
+                metadatas=[to_metadata(r) for r in records],
             )
 
     def query(
@@ -68,11 +68,11 @@ class ChromaStore:
             found = collection.query(
                 query_embeddings=_vectors([embedding]),
                 n_results=limit,
-                where=_to_where(where) if where else None,
+                where=to_where(where) if where else None,
                 include=["documents", "metadatas", "distances"],
             )
         rows = zip(found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True)  # type: ignore[index]
-        return [ScoredRecord(_to_record(i, doc, meta), 1.0 - float(dist)) for i, doc, meta, dist in rows]
+        return [ScoredRecord(to_record(i, doc, meta), 1.0 - float(dist)) for i, doc, meta, dist in rows]
 
     def get(self, namespace: str, ids: Sequence[str], shelf: Shelf = "live") -> list[MemoryRecord]:
         return [record for record, _ in self._get(namespace, shelf, ids=list(ids))] if ids else []
@@ -85,8 +85,7 @@ class ChromaStore:
         return [(r, v) for r, v in self._get(namespace, shelf, ids=list(ids), embeddings=True) if v is not None]
 
     def find(self, namespace: str, where: MemoryFilter, shelf: Shelf = "live") -> list[MemoryRecord]:
-        clauses = _clauses(where)
-        return _memories(self._get(namespace, shelf, where=_all(clauses) if clauses else None))
+        return _memories(self._get(namespace, shelf, where=to_where(where)))
 
     def find_hashes(self, namespace: str, hashes: Sequence[str]) -> list[MemoryRecord]:
         if not hashes:
@@ -102,7 +101,7 @@ class ChromaStore:
             # Chroma merges metadata on update: a field cleared must be sent as None to go.
             with _translated("update the memory"):
                 collection.update(
-                    ids=[r.id for r in records], metadatas=[_to_metadata(r, cleared=True) for r in records]
+                    ids=[r.id for r in records], metadatas=[to_metadata(r, cleared=True) for r in records]
                 )
 
     def update_embeddings(self, namespace: str, embeddings: dict[str, list[float]]) -> None:
@@ -132,7 +131,7 @@ class ChromaStore:
                 ids=[r.id for r in present],
                 documents=[r.content for r in present],
                 embeddings=_vectors([vectors[r.id] for r in present]),
-                metadatas=[_to_metadata(r) for r in present],
+                metadatas=[to_metadata(r) for r in present],
             )
         self.delete(namespace, [r.id for r in present], source)
 
@@ -149,7 +148,7 @@ class ChromaStore:
             if not found["ids"]:
                 return
             rows = zip(found["ids"], found["documents"], found["metadatas"], strict=True)  # type: ignore[arg-type]
-            yield [_to_record(i, doc, meta) for i, doc, meta in rows]
+            yield [to_record(i, doc, meta) for i, doc, meta in rows]
             offset += len(found["ids"])
 
     def delete(self, namespace: str, ids: Sequence[str], shelf: Shelf = "live") -> None:
@@ -203,7 +202,7 @@ class ChromaStore:
             found = collection.get(ids=ids, where=where, include=include)
         vectors = found["embeddings"] if embeddings else [None] * len(found["ids"])
         rows = zip(found["ids"], found["documents"], found["metadatas"], vectors, strict=True)  # type: ignore[arg-type]
-        return [(_to_record(i, doc, meta), None if v is None else list(v)) for i, doc, meta, v in rows]
+        return [(to_record(i, doc, meta), None if v is None else list(v)) for i, doc, meta, v in rows]
 
     def _collection(self, namespace: str, shelf: Shelf, *, create: bool = False) -> Collection | None:
         with self._cache_lock:
@@ -260,84 +259,3 @@ def _vectors(embeddings: Sequence[Sequence[float]]) -> list[Sequence[float] | Se
 
 def _memories(rows: list[tuple[MemoryRecord, list[float] | None]]) -> list[MemoryRecord]:
     return [record for record, _ in rows if record.part_of is None]
-
-
-def _to_metadata(record: MemoryRecord, *, cleared: bool = False) -> dict[str, Any]:
-    """Chroma metadata of a record; with `cleared`, fields without a value are given as None (to delete them)."""
-    meta: dict[str, Any] = {
-        "kind": record.kind.value,
-        "source": record.source,
-        "created_at": record.created_at.isoformat(),
-        "time_ts": record.effective_time.timestamp(),
-        "content_hash": record.content_hash,
-    }
-    optional: dict[str, Any] = {
-        "tags": list(record.tags) or None,
-        "occurred_at": record.occurred_at.isoformat() if record.occurred_at else None,
-        "importance": record.importance,
-        "updated_at": record.updated_at.isoformat() if record.updated_at else None,
-        "expires_at": record.expires_at.isoformat() if record.expires_at else None,
-        "expires_ts": record.expires_at.timestamp() if record.expires_at else None,
-        "supersedes": list(record.supersedes) or None,
-        "superseded_by": record.superseded_by,
-        "superseded_at": record.superseded_at.isoformat() if record.superseded_at else None,
-        "parts": record.parts or None,
-        "part_of": record.part_of,
-        "part": record.part,
-    }
-    meta.update({key: value for key, value in optional.items() if cleared or value is not None})
-    if record.thread is not None:
-        meta["thread"], meta["thread_seq"] = record.thread, record.thread_seq or 0
-    meta.update({METADATA_PREFIX + key: value for key, value in record.metadata.items()})
-    return meta
-
-
-def _to_record(id_: str, content: str | None, meta: Any) -> MemoryRecord:
-    return MemoryRecord(
-        id=id_,
-        content=content or "",
-        kind=Kind(meta["kind"]),
-        tags=tuple(meta.get("tags") or ()),
-        source=meta.get("source", ""),
-        created_at=datetime.fromisoformat(meta["created_at"]),
-        content_hash=meta.get("content_hash", ""),
-        occurred_at=_time(meta.get("occurred_at")),
-        importance=meta.get("importance"),
-        thread=meta.get("thread"),
-        thread_seq=meta.get("thread_seq"),
-        metadata={k.removeprefix(METADATA_PREFIX): v for k, v in meta.items() if k.startswith(METADATA_PREFIX)},
-        updated_at=_time(meta.get("updated_at")),
-        expires_at=_time(meta.get("expires_at")),
-        supersedes=tuple(meta.get("supersedes") or ()),
-        superseded_by=meta.get("superseded_by"),
-        superseded_at=_time(meta.get("superseded_at")),
-        parts=meta.get("parts") or 0,
-        part_of=meta.get("part_of"),
-        part=meta.get("part"),
-    )
-
-
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _clauses(where: MemoryFilter) -> list[dict[str, Any]]:
-    clauses: list[dict[str, Any]] = [{"tags": {"$contains": tag}} for tag in where.tags]
-    if where.kind is not None:
-        clauses.append({"kind": where.kind.value})
-    if where.source is not None:
-        clauses.append({"source": where.source})
-    if where.since is not None:
-        clauses.append({"time_ts": {"$gte": where.since.timestamp()}})
-    if where.until is not None:
-        clauses.append({"time_ts": {"$lte": where.until.timestamp()}})
-    return clauses
-
-
-def _all(clauses: list[dict[str, Any]]) -> dict[str, Any]:
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-def _to_where(where: MemoryFilter) -> dict[str, Any] | None:
-    clauses = _clauses(where)
-    return _all(clauses) if clauses else None
