@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEPS := $(VENV)/.deps-installed
 
-.PHONY: run test lint format bench bench-locomo clean
+.PHONY: run test lint format bench bench-locomo bench-retention clean
 
 $(DEPS): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ bench: $(DEPS)
 
 bench-locomo: $(DEPS)
 	$(BIN)/python benchmarks/locomo.py --data ../shared/data/locomo-dev.json
+
+bench-retention: $(DEPS)
+	$(BIN)/python benchmarks/retention.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

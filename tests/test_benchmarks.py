@@ -52,3 +52,19 @@ def test_the_locomo_benchmark_reports_recall_at_k_for_any_file_of_its_format(tmp
     assert result["recall@50"] == 1.0 and 0 < result["recall@1"] <= result["recall@5"] <= 1.0
     assert set(result["by_category"]) == {"1", "4"}
     assert set(result) >= {"recall@10", "recall@20", "by_conversation", "ingest_seconds", "recall_p50_ms"}
+
+
+def test_the_retention_benchmark_reports_what_it_promises() -> None:
+    small = ["--notes", "1", "--repeats", "3", "--memories", "5"]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "retention.py"), "--json", *small],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["long_notes"]["ranks"] == [1] and result["long_notes"]["matched_part_holds_the_fact"] == 1
+    assert result["duplicates"]["memories_after"] == 1
+    assert result["forget_by_filter"]["forgotten"] == 5 and len(result["forget_by_filter"]["recalled_after"]) == 1

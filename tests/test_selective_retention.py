@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import anyio
 from mcp import ClientSession
 from mcp_clients import http_server, http_session, stdio_session, structured
 from test_cli import cli
+from texts import QUESTION, long_note
 
 
 async def remember(session: ClientSession, content: str, **arguments: object) -> dict[str, object]:
@@ -85,49 +85,6 @@ async def test_near_paraphrases_that_differ_in_meaning_are_kept_apart(data_dir: 
                 assert {a["id"], b["id"]} <= found
 
 
-def long_note(seed: int = 7, words: int = 3000) -> str:
-    """Meeting notes about many topics: a long, varied text."""
-    rng = random.Random(seed)
-    people = ["Ana", "Bruno", "Chen", "Dara", "Emeka", "Farah", "Goran", "Hana"]
-    topics = [
-        "the billing migration",
-        "hiring for the data team",
-        "the Q3 roadmap",
-        "office plants",
-        "the mobile release",
-        "customer churn",
-        "the holiday rota",
-        "database backups",
-        "the design system",
-        "security training",
-        "the Lisbon offsite",
-        "API rate limits",
-    ]
-    verbs = [
-        "raised concerns about",
-        "proposed changes to",
-        "summarised progress on",
-        "asked for help with",
-        "will follow up on",
-        "presented numbers on",
-    ]
-    paragraphs, count = [], 0
-    while count < words - 40:
-        sentences = [
-            f"{rng.choice(people)} {rng.choice(verbs)} {rng.choice(topics)}, noting that item {rng.randint(1, 999)} "
-            f"is {rng.choice(['on track', 'delayed', 'blocked', 'done', 'under review'])}."
-            for _ in range(rng.randint(3, 6))
-        ]
-        paragraph = " ".join(sentences)
-        paragraphs.append(paragraph)
-        count += len(paragraph.split())
-    paragraphs.append(
-        "One last thing before we closed: the backup generator at the Oslo office is serviced by "
-        "Nordlys Power, and the contract number is NP-4471."
-    )
-    return "\n\n".join(paragraphs)
-
-
 async def test_a_fact_in_the_last_paragraph_of_a_long_note_is_recalled(data_dir: Path) -> None:
     note = long_note()
     assert len(note.split()) >= 3000
@@ -135,7 +92,7 @@ async def test_a_fact_in_the_last_paragraph_of_a_long_note_is_recalled(data_dir:
         stored = await remember(session, note, kind="note")
         for other in ("The Oslo office opened in 2019.", "Backups run nightly at 02:00.", "Power cuts are rare."):
             await remember(session, other)
-        memories = await recall(session, "Which company services the backup generator in Oslo?")
+        memories = await recall(session, QUESTION)
     assert int(str(stored["parts"])) > 10
     assert [m["id"] for m in memories].count(stored["id"]) == 1
     assert memories[0]["id"] == stored["id"] and memories[0]["content"] == note
