@@ -51,14 +51,15 @@ class Eraser:
 
     def erase(self, namespace: str, memories: Sequence[MemoryRecord], reason: str, now: datetime) -> None:
         """Delete memories and their parts everywhere; the caller holds the write lock."""
+        # Neighbours first: a crash halfway leaves the memory unforgotten, never its words in them.
         members = thread_members(self._store, namespace, memories)
+        self._threads.forget(namespace)
+        relink(self._store, self._keywords, self._threads, namespace, members, {m.id for m in memories})
         for shelf in SHELVES:
             ids = [i for m in memories if shelf_of(m) == shelf for i in (m.id, *m.part_ids())]
             self._store.delete(namespace, ids, shelf)
         self._keywords.delete(namespace, [i for m in memories for i in (m.id, *m.part_ids())])
         self._history.forgotten(namespace, [m.id for m in memories], now, reason)
-        self._threads.forget(namespace)
-        relink(self._store, self._keywords, self._threads, namespace, members, {m.id for m in memories})
 
     def erase_namespace(self, namespace: str, memories: Sequence[MemoryRecord], now: datetime) -> None:
         self._history.forgotten(namespace, [m.id for m in memories], now, "whole namespace")

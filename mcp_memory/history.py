@@ -41,7 +41,7 @@ class History:
     def __init__(self, path: Path) -> None:
         self._file = SqliteFile(path, "history log")
         self._db, self._lock = self._file.db, self._file.lock
-        self._db.executescript(SCHEMA)
+        self._file.setup(SCHEMA)
 
     def log(self, namespace: str, events: Iterable[Event]) -> None:
         rows = [(namespace, e.memory_id, e.at.isoformat(), e.event, json.dumps(e.detail)) for e in events]

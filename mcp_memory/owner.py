@@ -123,7 +123,7 @@ class _Owner:
             task_status.started(scope)
             try:
                 service = await self._loader.get()
-            except MemoryServerError:
+            except Exception:
                 return  # the store failed to open: every call reports why
             await self._purge_loop(service)
 

@@ -73,7 +73,7 @@ class Writer:
             source=source,
             created_at=now,
             content_hash=content_hash(text),
-            occurred_at=parse_optional(item.occurred_at, "occurred_at"),
+            occurred_at=parse_optional(item.occurred_at, "occurred_at", now=now),
             importance=check_importance(item.importance),
             thread=check_thread(item.thread),
             metadata=check_metadata(item.metadata),
@@ -163,8 +163,11 @@ class Writer:
             return {}
         olds = [r for r in self._store.get(namespace, list(by)) if r.part_of is None]
         parts = self._store.get(namespace, [p for old in olds for p in old.part_ids()])
-        members = thread_members(self._store, namespace, olds)
         # A superseded memory leaves its thread: it keeps its own words and meaning, not its neighbours'.
+        # Neighbours first: a crash halfway leaves it live, never its words in them once gone.
+        self._threads.forget(namespace)  # a superseded memory may have been a thread's cached tail
+        members = thread_members(self._store, namespace, olds)
+        relink(self._store, self._keywords, self._threads, namespace, members, set(by))
         threaded = [old for old in olds if old.thread is not None]
         alone = dict(zip([o.id for o in threaded], self._embedder.embed([o.content for o in threaded]), strict=True))
         self._store.move(
@@ -174,8 +177,6 @@ class Writer:
             embeddings=alone,
         )
         self._keywords.add(namespace, [(o.id, o.content) for o in threaded])
-        self._threads.forget(namespace)  # a superseded memory may have been a thread's cached tail
-        relink(self._store, self._keywords, self._threads, namespace, members, set(by))
         self._history.log(namespace, [Event(old.id, now, "superseded", {"by": by[old.id]}) for old in olds])
         superseded: dict[str, list[str]] = {}
         for old in olds:
@@ -241,14 +242,15 @@ def _merged(kept: MemoryRecord, again: MemoryRecord, now: datetime) -> MemoryRec
     """A memory remembered again: it keeps the union of tags, metadata and supersedes, the higher
     importance, and the later expiry (none if either has none)."""
     importances = [i for i in (kept.importance, again.importance) if i is not None]
+    supersedes = [i for i in dict.fromkeys([*kept.supersedes, *again.supersedes]) if i != kept.id]
     expiry = None if kept.expires_at is None or again.expires_at is None else max(kept.expires_at, again.expires_at)
     merged = replace(
         kept,
-        tags=tuple(dict.fromkeys([*kept.tags, *again.tags])),
+        tags=check_tags([*kept.tags, *again.tags]),
         importance=max(importances) if importances else None,
         expires_at=expiry,
-        supersedes=tuple(dict.fromkeys([*kept.supersedes, *again.supersedes])),
-        metadata={**kept.metadata, **again.metadata},
+        supersedes=tuple(supersedes),
+        metadata=check_metadata({**kept.metadata, **again.metadata}),
     )
     return merged if merged == kept else replace(merged, updated_at=now)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator
 from concurrent.futures import Future
@@ -11,8 +12,10 @@ import anyio
 import anyio.to_thread
 
 from mcp_memory.config import Settings
-from mcp_memory.errors import ShuttingDown
+from mcp_memory.errors import MemoryServerError, ShuttingDown
 from mcp_memory.service import MemoryService
+
+log = logging.getLogger(__name__)
 
 
 def open_service(settings: Settings) -> MemoryService:
@@ -32,7 +35,10 @@ def open_service(settings: Settings) -> MemoryService:
     keywords = KeywordIndex(settings.data_dir / "keywords.sqlite3")
     service = MemoryService(store, embedder, keywords, History(settings.data_dir / "history.sqlite3"), settings)
     service.repair()
-    service.purge_expired()
+    try:
+        service.purge_expired()
+    except MemoryServerError:  # the owner's timer tries again; loading must not fail for it
+        log.exception("purging expired memories at start failed")
     return service
 
 

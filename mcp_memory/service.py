@@ -6,7 +6,8 @@ import copy
 import logging
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from mcp_memory.config import Settings
 from mcp_memory.embedder import Embedder
@@ -167,6 +168,11 @@ class MemoryService:
         check_namespace(namespace)
         now = now or datetime.now(UTC)
         where = self._filter(tags=tags, kind=kind, span={"after": after, "before": before}, now=now, source=source)
+        if where.until is not None:  # before a day means before it starts
+            before_start = parse_optional(before, "before", now=now)
+            where = replace(where, until=before_start - timedelta(microseconds=1) if before_start else None)
+        if ids is not None and not ids and (everything or not where.empty):
+            ids = None  # hosts send empty lists for arguments they do not mean
         modes = [ids is not None, not where.empty, everything]
         if sum(modes) != 1:
             raise InvalidInput(
@@ -227,7 +233,9 @@ class MemoryService:
                 self._keywords.drop(namespace)
                 for shelf in SHELVES:
                     records = [r for batch in self._store.scan(namespace, shelf) for r in batch]
-                    self._keywords.add(namespace, keyword_entries(records, context=self._settings.thread_context))
+                    # A superseded memory was indexed alone when it left its thread.
+                    context = self._settings.thread_context and shelf == "live"
+                    self._keywords.add(namespace, keyword_entries(records, context=context))
                 indexed[namespace] = self._store.count(namespace)
         return indexed
 

@@ -15,12 +15,21 @@ class SqliteFile:
     """A connection in WAL mode, with autocommit off only inside `transaction`."""
 
     def __init__(self, path: Path, what: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")  # in WAL mode: safe from crashes, fewer fsyncs
-        self.lock = threading.Lock()
         self._what = what
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")  # in WAL mode: safe from crashes, fewer fsyncs
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open the {what} at {path}: {exc}") from exc
+        self.lock = threading.Lock()
+
+    def setup(self, script: str) -> None:
+        try:
+            self.db.executescript(script)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot set up the {self._what}: {exc}") from exc
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -35,7 +35,10 @@ def parse_instant(
             parsed, period = _parse_phrase(text, field, now or datetime.now(UTC), future)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return _bound(parsed, period, end_of_period).astimezone(UTC)
+    try:
+        return _bound(parsed, period, end_of_period).astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{field}: {text!r} is out of the range of dates this server handles") from None
 
 
 def parse_optional(
@@ -98,7 +101,7 @@ def _is_bare_date(text: str) -> bool:
 
 
 def parse_ttl(value: str, now: datetime) -> datetime:
-    """When a memory given a time to live expires: '7 days', '2 weeks', seconds, or ISO 8601 (P7D, PT12H)."""
+    """When a memory given a time to live expires: '7 days', '2 weeks', or ISO 8601 (P7D, PT12H)."""
     text = value.strip()
     span = _duration(text, now)
     if span <= timedelta(0):
@@ -112,8 +115,10 @@ def parse_ttl(value: str, now: datetime) -> datetime:
 def _duration(text: str, now: datetime) -> timedelta:
     from pydantic import TypeAdapter, ValidationError
 
+    if SECONDS.match(text):  # '30' could mean seconds or days: a unit is needed
+        raise InvalidInput(f"ttl: {text!r} has no unit: say '{text} days', '{text} hours' or '{text} minutes'")
     try:
-        return timedelta(seconds=float(text)) if SECONDS.match(text) else TypeAdapter(timedelta).validate_python(text)
+        return TypeAdapter(timedelta).validate_python(text)
     except ValidationError:
         pass  # not ISO 8601: perhaps a phrase
     except (OverflowError, ValueError):

@@ -64,8 +64,8 @@ Supersedes = Annotated[
 Ttl = Annotated[
     str | None,
     Field(
-        description="How long the memory stays true, for things that go stale: '2 hours', '7 days', "
-        "or ISO 8601 (P7D). It is forgotten after that. Omit for lasting memories."
+        description="How long the memory stays true, for things that go stale, with a unit: '2 hours', "
+        "'7 days', or ISO 8601 (P7D). It is forgotten after that. Omit for lasting memories."
     ),
 ]
 ExpiresAt = Annotated[
@@ -115,7 +115,8 @@ Source = Annotated[
     str | None, Field(description="Instead of ids: every memory written by this app (its MCP client name).")
 ]
 Before = Annotated[
-    str | None, Field(description="With a filter: only memories from before then (ISO 8601 or a phrase).")
+    str | None,
+    Field(description="With a filter: only memories from before then, ISO 8601 or a phrase; the day named is kept."),
 ]
 After = Annotated[str | None, Field(description="With a filter: only memories from then on (ISO 8601 or a phrase).")]
 Everything = Annotated[

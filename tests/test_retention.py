@@ -156,7 +156,7 @@ def test_an_expired_memory_is_never_returned_and_is_purged(service: MemoryServic
         ({"expires_at": "2001-01-01"}, "not in the future"),
         ({"ttl": "1 day", "expires_at": "2030-01-01"}, "not both"),
         ({"supersedes": ["nope"]}, "malformed id"),
-        ({"ttl": "99999999999999"}, "far too long"),
+        ({"ttl": "99999999999999 days"}, "not a duration"),
         ({"ttl": "P9999999D"}, "far too long"),
     ],
 )
@@ -312,3 +312,41 @@ def test_a_recall_that_races_a_forget_leaves_no_usage_behind(settings: Settings)
     history.forgotten("ns", ["0" * 32], NOW, "by id")
     history.touch("ns", ["0" * 32, "1" * 32], NOW)  # the recall ranked it before the forget landed
     assert list(history.usage("ns", ["0" * 32, "1" * 32])) == ["1" * 32]
+
+
+def test_forget_before_a_day_spares_that_day(service: MemoryService) -> None:
+    service.remember("ns", "an older note", occurred_at="2024-01-31")
+    service.remember("ns", "a note of the first", occurred_at="2024-02-01")
+    assert len(service.forget("ns", before="2024-02-01").forgotten) == 1
+    assert recalled(service, "note") == ["a note of the first"]
+
+
+def test_empty_ids_beside_a_filter_mean_no_ids(service: MemoryService) -> None:
+    service.remember("ns", "Project Kestrel uses Rust", tags=["kestrel"])
+    assert len(service.forget("ns", [], tags=["kestrel"]).forgotten) == 1
+
+
+def test_merging_repeats_keeps_within_the_limits(service: MemoryService) -> None:
+    service.remember("ns", "a well tagged fact", tags=[f"t{n}" for n in range(15)])
+    with pytest.raises(InvalidInput, match="at most 20"):
+        service.remember("ns", "a well tagged fact", tags=[f"u{n}" for n in range(10)])
+    [memory] = service.recall("ns", "well tagged fact").memories
+    assert len(memory.tags) == 15
+
+
+def test_remembering_a_memory_again_as_superseding_itself_changes_nothing(service: MemoryService) -> None:
+    memory = service.remember("ns", "the office is in Porto")
+    again = service.remember("ns", "the office is in Porto", supersedes=[memory.id])
+    assert (again.status, again.superseded) == ("duplicate", [])
+    assert service.recall("ns", "office").memories[0].supersedes == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [({"ttl": "30"}, "has no unit"), ({"occurred_at": "9999-12-31T23:00-05:00"}, "out of the range")],
+)
+def test_ambiguous_or_impossible_times_are_rejected(
+    service: MemoryService, arguments: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        service.remember("ns", "anything", **arguments)  # type: ignore[arg-type]
