@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from mcp_memory.models import Shelf
 from mcp_memory.sqlite_db import SqliteFile
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -30,27 +31,40 @@ STOPWORDS = frozenset(
 
 
 class KeywordIndex:
-    """One FTS5 table per namespace (so BM25's statistics are the namespace's own), porter-stemmed."""
+    """One FTS5 table per namespace (so BM25's statistics are the namespace's own), porter-stemmed.
+
+    Each entry names its shelf, so that a search of live memories is not crowded by superseded ones.
+    """
 
     def __init__(self, path: Path) -> None:
         self._file = SqliteFile(path, "keyword index")
         self._db, self._lock = self._file.db, self._file.lock
 
-    def add(self, namespace: str, entries: Iterable[tuple[str, str]]) -> None:
-        """Index (id, text) pairs; an id already indexed is replaced."""
+    def add(self, namespace: str, entries: Iterable[tuple[str, str]], shelf: Shelf = "live") -> None:
+        """Index (id, text) pairs on a shelf; an id already indexed is replaced."""
         rows = list(entries)
         with self._file.transaction():
             table = self._table(namespace, create=True)
             self._db.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i, _ in rows])
-            self._db.executemany(f"INSERT INTO {table}(id, text) VALUES (?, ?)", rows)
+            self._db.executemany(
+                f"INSERT INTO {table}(id, shelf, text) VALUES (?, ?, ?)", [(i, shelf, text) for i, text in rows]
+            )
+
+    def move(self, namespace: str, ids: Sequence[str], shelf: Shelf) -> None:
+        """Put the entries of `ids` on another shelf."""
+        with self._file.transaction():
+            if table := self._table(namespace):
+                self._db.executemany(f"UPDATE {table} SET shelf = ? WHERE id = ?", [(shelf, i) for i in ids])
 
     def delete(self, namespace: str, ids: Sequence[str]) -> None:
         with self._file.transaction():
             if table := self._table(namespace):
                 self._db.executemany(f"DELETE FROM {table} WHERE id = ?", [(i,) for i in ids])
 
-    def search(self, namespace: str, query: str, limit: int) -> list[tuple[str, float]]:
-        """(id, BM25 score) best first; higher is better. Any word of the query but function words may match."""
+    def search(
+        self, namespace: str, query: str, limit: int, shelves: Sequence[Shelf] = ("live",)
+    ) -> list[tuple[str, float]]:
+        """(id, BM25 score) on the shelves, best first; higher is better. Any word but function words may match."""
         words = [w.lower() for w in WORD.findall(query)]
         # Function words match nearly everything and drown the words that matter.
         terms = list(dict.fromkeys([w for w in words if w not in STOPWORDS] or words))[:MAX_QUERY_TERMS]
@@ -60,9 +74,11 @@ class KeywordIndex:
         with self._lock:
             if not (table := self._table(namespace)):
                 return []
+            marks = ",".join("?" * len(shelves))
             rows = self._db.execute(
-                f"SELECT id, bm25({table}) AS rank FROM {table} WHERE {table} MATCH ? ORDER BY rank LIMIT ?",
-                (expression, limit),
+                f"SELECT id, bm25({table}) AS rank FROM {table} WHERE {table} MATCH ? AND shelf IN ({marks}) "
+                "ORDER BY rank LIMIT ?",
+                (expression, *shelves, limit),
             ).fetchall()
         # FTS5's bm25() is negative, lower being better.
         return [(i, -float(rank)) for i, rank in rows]
@@ -76,12 +92,14 @@ class KeywordIndex:
     def drop(self, namespace: str) -> None:
         with self._lock:
             self._db.execute(f"DROP TABLE IF EXISTS {_name(namespace)}")
+            self._db.execute(f'DROP TABLE IF EXISTS "kw_{namespace}"')  # before shelves: rebuilt when found empty
 
     def _table(self, namespace: str, *, create: bool = False) -> str | None:
         name = _name(namespace)
         if create:
             self._db.execute(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {name} USING fts5(id UNINDEXED, text, tokenize='porter unicode61')"
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {name} "
+                "USING fts5(id UNINDEXED, shelf UNINDEXED, text, tokenize='porter unicode61')"
             )
             return name
         found = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name.strip('"'),)).fetchone()
@@ -90,4 +108,4 @@ class KeywordIndex:
 
 def _name(namespace: str) -> str:
     # Namespaces are validated to [a-z0-9_-]; quoting makes '-' legal in an identifier.
-    return f'"kw_{namespace}"'
+    return f'"keywords_{namespace}"'

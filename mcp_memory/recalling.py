@@ -69,12 +69,12 @@ class Retriever:
     ) -> list[Candidate]:
         """The union of the dense and keyword hits on the shelves, each with both of its scores."""
         [embedding] = self._embedder.embed([query])
-        keyword = dict(self._keywords.search(namespace, query, pool))
+        keyword = dict(self._keywords.search(namespace, query, pool, shelves))
         candidates: list[Candidate] = []
         for shelf in shelves:
             for hit in self._store.query(namespace, embedding, pool, where, shelf):
                 candidates.append(Candidate(hit.record, hit.score, keyword.pop(hit.record.id, 0.0)))
-        # Keyword hits the dense search missed (or from a shelf not searched, which are left out here).
+        # Keyword hits the dense search missed.
         for shelf in shelves:
             if not keyword:
                 break

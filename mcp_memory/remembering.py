@@ -176,7 +176,8 @@ class Writer:
             to="superseded",
             embeddings=alone,
         )
-        self._keywords.add(namespace, [(o.id, o.content) for o in threaded])
+        self._keywords.add(namespace, [(o.id, o.content) for o in threaded], "superseded")
+        self._keywords.move(namespace, [r.id for r in [*olds, *parts]], "superseded")
         self._history.log(namespace, [Event(old.id, now, "superseded", {"by": by[old.id]}) for old in olds])
         superseded: dict[str, list[str]] = {}
         for old in olds:

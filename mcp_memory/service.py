@@ -235,7 +235,7 @@ class MemoryService:
                     records = [r for batch in self._store.scan(namespace, shelf) for r in batch]
                     # A superseded memory was indexed alone when it left its thread.
                     context = self._settings.thread_context and shelf == "live"
-                    self._keywords.add(namespace, keyword_entries(records, context=context))
+                    self._keywords.add(namespace, keyword_entries(records, context=context), shelf)
                 indexed[namespace] = self._store.count(namespace)
         return indexed
 

@@ -10,7 +10,7 @@ import pytest
 from mcp_memory.config import Settings
 from mcp_memory.errors import InvalidInput, NotFound
 from mcp_memory.keyword_index import KeywordIndex
-from mcp_memory.models import MemoryInput
+from mcp_memory.models import SHELVES, MemoryInput
 from mcp_memory.service import MemoryService
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -233,7 +233,7 @@ def test_forgetting_within_a_thread_leaves_nothing_of_it_in_its_neighbours(
     keywords = KeywordIndex(settings.data_dir / "keywords.sqlite3")
     assert {i for i, _ in keywords.search("ns", "Albatross", 10)} == {stored[1].id, stored[2].id}
     service.forget("ns", [stored[1].id])
-    assert keywords.search("ns", "Albatross", 10) == []
+    assert keywords.search("ns", "Albatross", 10, SHELVES) == []
     assert recalled(service, "Albatross password") == [] or "Albatross" not in " ".join(recalled(service, "password"))
     # The survivors are now neighbours: the last is found by the first's words.
     assert keywords.search("ns", "harbour", 10)[0][0] in {stored[0].id, stored[2].id}
@@ -285,7 +285,8 @@ def test_a_superseded_turn_leaves_no_trace_in_its_thread_once_forgotten(
     stored = service.remember_many("ns", [MemoryInput(content=t, thread="chat") for t in turns])
     fixed = service.remember("ns", "The password was changed.", supersedes=[stored[1].id])
     keywords = KeywordIndex(settings.data_dir / "keywords.sqlite3")
-    assert {i for i, _ in keywords.search("ns", "Albatross", 10)} == {stored[1].id}
+    assert keywords.search("ns", "Albatross", 10) == []  # the live shelf: its successor no longer holds it
+    assert {i for i, _ in keywords.search("ns", "Albatross", 10, SHELVES)} == {stored[1].id}
     assert fixed.superseded == [stored[1].id]
     service.forget("ns", [stored[1].id])
     assert keywords.search("ns", "Albatross", 10) == []
@@ -350,3 +351,27 @@ def test_ambiguous_or_impossible_times_are_rejected(
 ) -> None:
     with pytest.raises(InvalidInput, match=message):
         service.remember("ns", "anything", **arguments)  # type: ignore[arg-type]
+
+
+def test_superseded_entries_never_crowd_live_ones_out_of_a_keyword_search(settings: Settings) -> None:
+    keywords = KeywordIndex(settings.data_dir / "keywords.sqlite3")
+    keywords.add("ns", [(f"old{n}", f"the codeword was zebra {n} zebra zebra") for n in range(60)], "superseded")
+    keywords.add("ns", [("now", "the codeword is zebra, changed at last")])
+    assert [i for i, _ in keywords.search("ns", "zebra codeword", 50)] == ["now"]
+    assert len(keywords.search("ns", "zebra codeword", 100, SHELVES)) == 61
+
+
+def test_a_keyword_index_from_before_shelves_is_rebuilt_on_opening(settings: Settings) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    from conftest import open_test_service
+
+    memory = open_test_service(settings).remember("ns", "The launch code word is Pelican")
+    with closing(sqlite3.connect(settings.data_dir / "keywords.sqlite3")) as db, db:  # as an earlier version left it
+        db.execute('DROP TABLE "keywords_ns"')
+        db.execute('CREATE VIRTUAL TABLE "kw_ns" USING fts5(id UNINDEXED, text)')
+        db.execute('INSERT INTO "kw_ns" VALUES (?, ?)', (memory.id, "The launch code word is Pelican"))
+    reopened = open_test_service(settings)
+    assert reopened.repair() == ["ns"]
+    assert [m.id for m in reopened.recall("ns", "Pelican").memories] == [memory.id]
