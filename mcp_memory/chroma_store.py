@@ -46,12 +46,7 @@ class ChromaStore:
         collection = self._collection(namespace, shelf, create=True)
         assert collection is not None
         with _translated("store the memory"):
-            collection.add(
-                ids=[r.id for r in records],
-                documents=[r.content for r in records],
-                embeddings=_vectors(embeddings),
-                metadatas=[to_metadata(r) for r in records],
-            )
+            collection.add(**_columns(records, embeddings))
 
     def query(
         self,
@@ -127,12 +122,7 @@ class ChromaStore:
         assert target is not None
         # Written to the target first: a crash in between leaves a copy on both shelves, never none.
         with _translated("move memories"):
-            target.upsert(
-                ids=[r.id for r in present],
-                documents=[r.content for r in present],
-                embeddings=_vectors([vectors[r.id] for r in present]),
-                metadatas=[to_metadata(r) for r in present],
-            )
+            target.upsert(**_columns(present, [vectors[r.id] for r in present]))
         self.delete(namespace, [r.id for r in present], source)
 
     def thread(self, namespace: str, thread: str) -> list[MemoryRecord]:
@@ -255,6 +245,16 @@ def _translated(action: str) -> Iterator[None]:
 
 def _vectors(embeddings: Sequence[Sequence[float]]) -> list[Sequence[float] | Sequence[int]]:
     return [*embeddings]
+
+
+def _columns(records: Sequence[MemoryRecord], embeddings: Sequence[list[float]]) -> dict[str, Any]:
+    """Records and their embeddings as the columns Chroma writes."""
+    return {
+        "ids": [r.id for r in records],
+        "documents": [r.content for r in records],
+        "embeddings": _vectors(embeddings),
+        "metadatas": [to_metadata(r) for r in records],
+    }
 
 
 def _memories(rows: list[tuple[MemoryRecord, list[float] | None]]) -> list[MemoryRecord]:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Literal
 
 from mcp_memory.config import Settings
 from mcp_memory.embedder import Embedder
@@ -30,6 +31,7 @@ from mcp_memory.validation import (
 )
 
 SIMILAR_SHOWN = 3
+Status = Literal["created", "similar", "duplicate"]
 
 
 @dataclass
@@ -37,7 +39,7 @@ class Outcome:
     """What became of one remembered record."""
 
     record: MemoryRecord  # as stored: the new memory, or the existing one it duplicates
-    status: str = "created"
+    status: Status = "created"
     similar: list[SimilarMemory] = field(default_factory=list)
 
 
@@ -209,7 +211,7 @@ class Writer:
             status = "similar"
         return RememberResult(
             id=record.id,
-            status=status,  # type: ignore[arg-type]
+            status=status,
             similar=others,
             superseded=superseded.get(record.id, []),
             parts=record.parts,

@@ -6,7 +6,6 @@ import copy
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from mcp_memory.config import Settings
@@ -142,7 +141,13 @@ class MemoryService:
         if not 1 <= limit <= MAX_RECALL:
             raise InvalidInput(f"limit {limit} is out of range: use 1 to {MAX_RECALL}")
         now = now or datetime.now(UTC)
-        where = self._filter(tags=tags, kind=kind, span={"since": since, "until": until}, now=now)
+        where = self._filter(
+            tags=tags,
+            kind=kind,
+            since=parse_optional(since, "since", now=now),
+            until=parse_optional(until, "until", end_of_period=True, now=now),
+            names=("since", "until"),
+        )
         shelves = SHELVES if include_superseded else SHELVES[:1]
         return self._retriever.recall(namespace, query.strip(), where, limit, shelves, now, explain=explain)
 
@@ -167,10 +172,15 @@ class MemoryService:
         """
         check_namespace(namespace)
         now = now or datetime.now(UTC)
-        where = self._filter(tags=tags, kind=kind, span={"after": after, "before": before}, now=now, source=source)
-        if where.until is not None:  # before a day means before it starts
-            before_start = parse_optional(before, "before", now=now)
-            where = replace(where, until=before_start - timedelta(microseconds=1) if before_start else None)
+        before_start = parse_optional(before, "before", now=now)  # before a day means before it starts
+        where = self._filter(
+            tags=tags,
+            kind=kind,
+            since=parse_optional(after, "after", now=now),
+            until=before_start - timedelta(microseconds=1) if before_start else None,
+            names=("after", "before"),
+            source=source,
+        )
         if ids is not None and not ids and (everything or not where.empty):
             ids = None  # hosts send empty lists for arguments they do not mean
         modes = [ids is not None, not where.empty, everything]
@@ -244,38 +254,38 @@ class MemoryService:
 
         Reindexes the namespaces whose keyword index disagrees with the store; returns them.
         """
-        for namespace in self._store.namespaces():
+        # A move cut short leaves a memory on both shelves, so its namespace disagrees too.
+        stale = [ns for ns in self._store.namespaces() if self._keywords.count(ns) != self._store.size(ns)]
+        for namespace in stale:
             moved = [r.id for batch in self._store.scan(namespace, "superseded") for r in batch]
             if twice := [r.id for r in self._store.get(namespace, moved, "live")]:
                 log.warning("finishing the superseding of %d memories in %s", len(twice), namespace)
                 self._store.delete(namespace, twice, "live")
-        stale = [ns for ns in self._store.namespaces() if self._keywords.count(ns) != self._store.size(ns)]
         if stale:
             log.warning("rebuilding the keyword index of %s", ", ".join(stale))
             self.reindex(stale)
         return stale
 
+    @staticmethod
     def _filter(
-        self,
         *,
         tags: Sequence[str] | None,
         kind: Kind | str | None,
-        span: dict[str, str | None],
-        now: datetime,
+        since: datetime | None,
+        until: datetime | None,
+        names: tuple[str, str],
         source: str | None = None,
     ) -> MemoryFilter:
-        """The conditions of a recall or a forget; `span` maps the caller's names for start and end to values."""
-        (start_name, start), (end_name, end) = span.items()
-        where = MemoryFilter(
+        """The conditions of a recall or a forget; `names` are the caller's words for the time bounds."""
+        if since and until and since > until:
+            raise InvalidInput(f"{names[0]} is later than {names[1]}: swap them or widen the range")
+        return MemoryFilter(
             tags=check_tags(tuple(tags or ())),
             kind=check_kind(kind) if kind is not None else None,
-            since=parse_optional(start, start_name, now=now),
-            until=parse_optional(end, end_name, end_of_period=True, now=now),
+            since=since,
+            until=until,
             source=source or None,
         )
-        if where.since and where.until and where.since > where.until:
-            raise InvalidInput(f"{start_name} is later than {end_name}: swap them or widen the range")
-        return where
 
     def _selected(
         self, namespace: str, ids: Sequence[str] | None, where: MemoryFilter, everything: bool

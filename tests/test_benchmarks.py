@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,18 +37,23 @@ CONVERSATION = {
 }
 
 
-def test_the_locomo_benchmark_reports_recall_at_k_for_any_file_of_its_format(tmp_path: Path) -> None:
-    data = tmp_path / "tiny.json"
-    data.write_text(json.dumps([CONVERSATION]))
+def run_benchmark(script: str, *args: str) -> dict[str, Any]:
+    """Run a benchmark as a person would, and read the JSON it prints."""
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "locomo.py"), "--data", str(data), "--json"],
+        [sys.executable, str(ROOT / "benchmarks" / script), *args, "--json"],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    return dict(json.loads(done.stdout))
+
+
+def test_the_locomo_benchmark_reports_recall_at_k_for_any_file_of_its_format(tmp_path: Path) -> None:
+    data = tmp_path / "tiny.json"
+    data.write_text(json.dumps([CONVERSATION]))
+    result = run_benchmark("locomo.py", "--data", str(data))
     assert result["questions"] == 3  # the one with no valid evidence is left out
     assert result["recall@50"] == 1.0 and 0 < result["recall@1"] <= result["recall@5"] <= 1.0
     assert set(result["by_category"]) == {"1", "4"}
@@ -55,16 +61,7 @@ def test_the_locomo_benchmark_reports_recall_at_k_for_any_file_of_its_format(tmp
 
 
 def test_the_retention_benchmark_reports_what_it_promises() -> None:
-    small = ["--notes", "1", "--repeats", "3", "--memories", "5"]
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "retention.py"), "--json", *small],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    result = run_benchmark("retention.py", "--notes", "1", "--repeats", "3", "--memories", "5")
     assert result["long_notes"]["ranks"] == [1] and result["long_notes"]["matched_part_holds_the_fact"] == 1
     assert result["duplicates"]["memories_after"] == 1
     assert result["forget_by_filter"]["forgotten"] == 5 and len(result["forget_by_filter"]["recalled_after"]) == 1
