@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -30,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from mcp_clients import http_session, stdio_session, structured
 
 from mcp_memory.owner_files import OwnerFiles, stop_owner
+from mcp_memory.tokens import TokenStore
 
 PEOPLE = ["Alice", "Bob", "Chen", "Dana", "Emeka", "Farah", "Goran", "Hana", "Ivan", "Jun"]
 TOPICS = [
@@ -113,7 +115,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         results["warm_initialize_ms"] = round(statistics.median(warm) * 1000, 1)
 
         http_url = str((OwnerFiles(data_dir).read_info() or {})["http"])
-        async with http_session(http_url, "benchmark") as session:
+        token = TokenStore(data_dir).create(f"benchmark-{os.getpid()}", ["default"])
+        async with http_session(http_url, "benchmark", token=token) as session:
             results["recall_http_ms"] = summary(await timed_recalls(session, synthetic_queries(args.queries)))
     finally:
         stop_owner(OwnerFiles(data_dir))

@@ -72,19 +72,36 @@ def serve(
     idle_exit: Annotated[
         float | None, typer.Option(help="Stop after this many seconds with no client [default: never].")
     ] = None,
+    no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--no-auth", help="Serve HTTP without tokens, every namespace open: for a trusted setup, loopback only."
+        ),
+    ] = False,
     background: Annotated[
-        bool, typer.Option(hidden=True, help="Started by a bridge: serve the socket alone if the port is taken.")
+        bool,
+        typer.Option(
+            hidden=True,
+            help="Started by a bridge: serve the socket alone if the port is taken; stop when idle "
+            "[MCP_MEMORY_IDLE_EXIT].",
+        ),
     ] = False,
 ) -> None:
     """Own the data directory and serve MCP: streamable HTTP at http://HOST:PORT/mcp, and a unix socket.
 
-    Only one process may own a data directory; a second `serve` exits naming the first. An HTTP
-    client picks its namespace with the header 'Mcp-Memory-Namespace' or '?namespace=' in the URL;
-    without either it gets --namespace.
+    HTTP hosts send a token: 'Authorization: Bearer TOKEN' (see `mcp-memory token create`); the
+    first `serve` makes one for the default namespace and prints it. A token with several namespaces
+    picks one with the header 'Mcp-Memory-Namespace'. Hosts that run `mcp-memory stdio` need no
+    token: they reach the server over its private unix socket. Only one process may own a data
+    directory; a second `serve` exits naming the first.
     """
     from mcp_memory.owner import run_owner
 
-    settings = _settings(host=host, port=port, namespace=namespace, data_dir=data_dir)
+    settings = _settings(host=host, port=port, namespace=namespace, data_dir=data_dir, auth=False if no_auth else None)
+    if background and idle_exit is None:
+        idle_exit = settings.idle_exit
+    if settings.auth and not background:
+        _first_token(settings)
     try:
         anyio.run(lambda: run_owner(settings, idle_exit=idle_exit, http_required=not background))
     except MemoryServerError as exc:
@@ -276,6 +293,102 @@ def reindex(
         counts = open_service(settings).reindex(namespace)
     for name, count in counts.items():
         out.print(f"{name}: {count} memories indexed")
+
+
+token_app = typer.Typer(help="Access tokens for HTTP hosts: create, list, revoke.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option("--name", help="A name to list and revoke it by, e.g. the host: 'cursor'.")],
+    namespace: Annotated[
+        list[str], typer.Option("--namespace", "-n", help="A namespace it grants; repeat for several (first: default).")
+    ],
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="It may recall and read, not remember or forget.")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a token and print it once; only its hash is kept. Takes effect at once, no restart."""
+    store = _tokens(data_dir)
+    token = _guarded(lambda: store.create(name, namespace, read_only=read_only))
+    typer.echo(token)
+    access = "read-only" if read_only else "read and write"
+    typer.echo(f"token {name!r}: {access}, namespaces {', '.join(namespace)}; shown only now", err=True)
+
+
+@token_app.command("list")
+def token_list(data_dir: DataDir = None, as_json: AsJson = False) -> None:
+    """List the tokens: name, namespaces, access, creation time (never the tokens themselves)."""
+    records = _guarded(lambda: _tokens(data_dir).records())
+    if as_json:
+        return typer.echo(json.dumps([r.model_dump(mode="json", exclude={"sha256"}) for r in records], indent=2))
+    table = Table("name", "namespaces", "access", "created")
+    for r in records:
+        table.add_row(
+            r.name,
+            ", ".join(r.namespaces),
+            "read-only" if r.read_only else "read, write",
+            f"{r.created_at:%Y-%m-%d %H:%M}",
+        )
+    out.print(table if records else "no tokens: `mcp-memory token create --name NAME --namespace NS`")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    name: Annotated[str, typer.Argument(help="The token's name, as `token list` shows it.")], data_dir: DataDir = None
+) -> None:
+    """Revoke a token: the next request that carries it is refused, even on a running server."""
+    _guarded(lambda: _tokens(data_dir).revoke(name))
+    out.print(f"revoked {name!r}")
+
+
+def _tokens(data_dir: Path | None) -> Any:
+    from mcp_memory.tokens import TokenStore
+
+    files = OwnerFiles(_settings(data_dir=data_dir).data_dir)
+    files.ensure_private_dir()
+    return TokenStore(files.data_dir)
+
+
+def _first_token(settings: Settings) -> None:
+    """A first `serve` with no token makes one for the default namespace, and says how to use it."""
+    from mcp_memory.tokens import TokenStore
+
+    files = OwnerFiles(settings.data_dir)
+    files.ensure_private_dir()
+    store = TokenStore(files.data_dir)
+    if store.records():
+        return
+    token = _guarded(lambda: store.create("default", [settings.namespace]))
+    url = f"http://{settings.host}:{settings.port}/mcp"
+    out.print(
+        f"Created an access token for HTTP hosts, named 'default', for namespace {settings.namespace!r}. "
+        "It is shown only now:\n",
+        highlight=False,
+    )
+    out.print(f"    {token}\n", markup=False, highlight=False)
+    out.print(f"Send it as the header  Authorization: Bearer {token}  to {url}", markup=False, highlight=False)
+    out.print(
+        f'  e.g. claude mcp add --transport http memory {url} --header "Authorization: Bearer {token}"',
+        markup=False,
+        highlight=False,
+    )
+    out.print(
+        "Hosts that run `mcp-memory stdio` need no token. More tokens: `mcp-memory token create --help`.\n",
+        markup=False,
+        highlight=False,
+    )
+
+
+def _guarded(operation: Any) -> Any:
+    """A local operation; the project's errors become a one-line message and exit code 2."""
+    try:
+        return operation()
+    except MemoryServerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def _call(

@@ -37,6 +37,28 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8765
+    auth: bool = Field(
+        default=True,
+        description="Require a bearer token over HTTP; false (`serve --no-auth`) only on a loopback address.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Extra Host header values HTTP requests may carry ('memory.example:8765'); the server's "
+        "own address is always allowed.",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Extra Origin values (browser pages) allowed to call the server ('http://localhost:6274').",
+    )
+    idle_exit: float = Field(
+        default=1800.0,
+        gt=0,
+        description="Seconds with no client after which a server started by a bridge stops; "
+        "`serve` run by hand stays up unless given --idle-exit.",
+    )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=64 * 1024, description="Largest HTTP request body accepted, in bytes."
+    )
     max_content_bytes: int = Field(default=64 * 1024, description="Largest memory accepted, in UTF-8 bytes.")
     similar_threshold: float = Field(
         default=0.6, ge=0.0, le=1.0, description="Cosine similarity above which remember reports a memory as similar."

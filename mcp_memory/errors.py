@@ -37,3 +37,7 @@ class OwnerUnavailable(MemoryServerError):
 
 class ShuttingDown(MemoryServerError):
     """The server is stopping and takes no new calls."""
+
+
+class AccessDenied(MemoryServerError):
+    """The caller's token does not grant what it asked for: another namespace, or a write when read-only."""

@@ -30,12 +30,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mcp_memory import __version__
 from mcp_memory.config import Settings
 from mcp_memory.errors import AlreadyRunning, MemoryServerError, ShuttingDown
+from mcp_memory.http_app import build_http_app, is_loopback
+from mcp_memory.identity import Identity, socket_principal
 from mcp_memory.models import OwnerInfo
 from mcp_memory.owner_files import MAX_SOCKET_PATH, OwnerFiles
-from mcp_memory.runtime import CallTracker, ServiceLoader
-from mcp_memory.server import bound_namespace, build_server
+from mcp_memory.runtime import CallTracker, MemoryRuntime, ServiceLoader
+from mcp_memory.server import build_server
 from mcp_memory.service import MemoryService
 from mcp_memory.socket_transport import message_streams, read_hello
+from mcp_memory.tokens import TokenStore
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0
@@ -46,6 +49,11 @@ LOCK_WAIT_SECONDS = 3.0
 async def run_owner(settings: Settings, *, idle_exit: float | None = None, http_required: bool = True) -> None:
     """Own `settings.data_dir` until SIGTERM, SIGINT or `idle_exit` seconds without a client."""
     files = OwnerFiles(settings.data_dir)
+    if not settings.auth and not is_loopback(settings.host):
+        raise MemoryServerError(
+            f"--no-auth serves every namespace to whoever can connect, so it binds only a loopback address, "
+            f"not {settings.host}: use tokens (`mcp-memory token create`) to serve the network"
+        )
     if len(str(files.socket)) > MAX_SOCKET_PATH:
         raise MemoryServerError(
             f"the data directory's path is too long for a unix socket ({files.socket}): "
@@ -64,8 +72,12 @@ async def run_owner(settings: Settings, *, idle_exit: float | None = None, http_
                 started_at=datetime.now(UTC),
                 version=__version__,
             )
+            port = tcp.getsockname()[1] if tcp else settings.port
             loader, calls = ServiceLoader(settings).start(), CallTracker()
-            owner = _Owner(build_server(loader, settings.namespace, about, calls), loader, calls, settings)
+            identity = Identity(settings.namespace, TokenStore(settings.data_dir) if settings.auth else None)
+            runtime = MemoryRuntime(loader, calls, about)
+            mcp = build_server(runtime, identity, public_url=f"http://{settings.host}:{port}")
+            owner = _Owner(mcp, runtime, identity, settings)
             try:
                 await owner.serve(files, about, tcp, signals, idle_exit)
             finally:
@@ -76,10 +88,11 @@ async def run_owner(settings: Settings, *, idle_exit: float | None = None, http_
 
 
 class _Owner:
-    def __init__(self, mcp: MCPServer, loader: ServiceLoader, calls: CallTracker, settings: Settings) -> None:
+    def __init__(self, mcp: MCPServer, runtime: MemoryRuntime, identity: Identity, settings: Settings) -> None:
         self._mcp = mcp
-        self._loader = loader
-        self._calls = calls
+        self._loader = runtime.loader
+        self._calls = runtime.calls
+        self._identity = identity
         self._settings = settings
         self._clients = 0
         self._last_seen = time.monotonic()
@@ -92,9 +105,10 @@ class _Owner:
         signals: AsyncIterator[int],
         idle_exit: float | None,
     ) -> None:
+        port = tcp.getsockname()[1] if tcp else self._settings.port
         http = _HttpServer(
             uvicorn.Config(
-                self._counted(self._mcp.streamable_http_app(host=self._settings.host)),
+                self._counted(build_http_app(self._mcp, self._settings, port)),
                 log_level=self._settings.log_level.lower(),
                 timeout_graceful_shutdown=int(DRAIN_SECONDS),
                 lifespan="on",
@@ -159,13 +173,13 @@ class _Owner:
                 log.exception("a socket session failed")
 
     async def _session(self, stream: SocketStream) -> None:
-        """A hello line binding the connection's namespace, then an MCP session."""
+        """A hello line naming the connection's namespace, then an MCP session; the socket is trusted (0600)."""
         buffered = BufferedByteReceiveStream(stream)
         try:
             hello = await read_hello(buffered)
         except (ValueError, anyio.EndOfStream, anyio.IncompleteRead, anyio.DelimiterNotFound):
             return
-        bound_namespace.set(str(hello.get("namespace") or self._settings.namespace))
+        socket_principal.set(self._identity.socket(hello))
         lowlevel = self._mcp._lowlevel_server  # the SDK offers no public way to serve other streams
         async with message_streams(stream, buffered) as (read, write):
             await lowlevel.run(read, write, lowlevel.create_initialization_options())

@@ -47,6 +47,7 @@ class Retriever:
         now: datetime,
         *,
         explain: bool,
+        record_use: bool = True,
     ) -> RecallResult:
         pool = max(limit, self._settings.candidate_pool)
         candidates = self._candidates(namespace, query, where, pool, shelves, now)
@@ -60,8 +61,8 @@ class Retriever:
             for c, parts in ranked
             if c.record.memory_id in wholes  # a part whose whole is gone is not worth a crash
         ]
-        # Being recalled is a use: it reinforces the memory in later rankings.
-        self._history.touch(namespace, [m.id for m in memories], now)
+        if record_use:  # being recalled is a use: it reinforces the memory in later rankings
+            self._history.touch(namespace, [m.id for m in memories], now)
         return RecallResult(memories=memories)
 
     def _candidates(

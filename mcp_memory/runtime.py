@@ -1,21 +1,30 @@
-"""Opening the heavy resources once per process, in the background, so the MCP handshake never waits."""
+"""The one way into the service for every front end of the owner (MCP tools, web pages).
+
+`MemoryRuntime` enforces each caller's principal, runs the service off the event loop and counts the
+calls under way for a graceful stop; `ServiceLoader` opens the heavy resources once per process, in
+the background, so the MCP handshake never waits.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
 
 from mcp_memory.config import Settings
 from mcp_memory.errors import MemoryServerError, ShuttingDown
+from mcp_memory.models import ForgetResult, MemoryHistory, OwnerInfo, OwnerStatus, RecallResult, RememberResult
+from mcp_memory.principal import Caller
 from mcp_memory.service import MemoryService
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def open_service(settings: Settings) -> MemoryService:
@@ -103,3 +112,51 @@ class CallTracker:
         with anyio.move_on_after(timeout):
             await self._idle.wait()
         return self._active == 0
+
+
+class MemoryRuntime:
+    """What a caller may do with the memory, checked here and nowhere else; the service stays unaware of callers."""
+
+    def __init__(self, loader: ServiceLoader, calls: CallTracker, about: OwnerInfo) -> None:
+        self.loader = loader
+        self.calls = calls
+        self._about = about
+
+    async def remember(self, caller: Caller, content: str, **options: Any) -> RememberResult:
+        return await self._run(
+            caller, "remember", lambda s, ns: s.remember(ns, content, source=caller.source, **options), write=True
+        )
+
+    async def recall(self, caller: Caller, query: str, **options: Any) -> RecallResult:
+        # A read-only caller's recalls leave no trace: use counts are a write.
+        record_use = caller.principal.can_write
+        return await self._run(caller, "recall", lambda s, ns: s.recall(ns, query, record_use=record_use, **options))
+
+    async def forget(self, caller: Caller, ids: Sequence[str] | None, **options: Any) -> ForgetResult:
+        return await self._run(caller, "forget", lambda s, ns: s.forget(ns, ids, **options), write=True)
+
+    async def history(self, caller: Caller, memory_id: str) -> MemoryHistory:
+        return await self._run(caller, "read history", lambda s, ns: s.history(ns, memory_id))
+
+    async def status(self, caller: Caller) -> OwnerStatus:
+        """The owner and its memories per namespace, of the namespaces the caller holds only."""
+        try:
+            async with self.calls.track():
+                service = await self.loader.get()
+                stats = await anyio.to_thread.run_sync(service.stats)
+        except MemoryServerError as exc:
+            return OwnerStatus(**self._about.model_dump(), ready=False, error=str(exc))
+        visible = {ns: n for ns, n in stats.namespaces.items() if caller.principal.sees(ns)}
+        return OwnerStatus(
+            **self._about.model_dump(), ready=True, embedding_model=stats.embedding_model, namespaces=visible
+        )
+
+    async def _run(
+        self, caller: Caller, action: str, operation: Callable[[MemoryService, str], T], *, write: bool = False
+    ) -> T:
+        namespace = caller.namespace  # refuses a namespace the caller does not hold
+        if write:
+            caller.principal.require_write(action)
+        async with self.calls.track():
+            service = await self.loader.get()
+            return await anyio.to_thread.run_sync(operation, service, namespace)

@@ -3,29 +3,43 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Iterable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-import anyio.to_thread
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
-from mcp_types import ToolAnnotations
+from mcp_types import InputRequiredResult, ToolAnnotations
+from pydantic import AnyHttpUrl
 
 from mcp_memory import __version__
 from mcp_memory import tool_args as args
 from mcp_memory.errors import MemoryServerError, NotFound
-from mcp_memory.models import ForgetResult, Kind, OwnerInfo, OwnerStatus, RecallResult, RememberResult
-from mcp_memory.runtime import CallTracker, ServiceLoader
-from mcp_memory.service import MemoryService
+from mcp_memory.identity import READ, Identity
+from mcp_memory.models import ForgetResult, Kind, RecallResult, RememberResult
+from mcp_memory.principal import Caller
+from mcp_memory.runtime import MemoryRuntime
 
-NAMESPACE_HEADER = "mcp-memory-namespace"
 STATUS_URI = "memory://status"
 HISTORY_URI = "memory://history/{memory_id}"
 T = TypeVar("T")
+_reading: ContextVar[Context | None] = ContextVar("reading", default=None)
 
-# The namespace a socket connection named in its hello line, bound for every request on it.
-bound_namespace: ContextVar[str | None] = ContextVar("bound_namespace", default=None)
+
+class _MemoryServer(MCPServer):
+    """The SDK's server; a resource without URI variables gets no Context, so the read's is kept here."""
+
+    async def read_resource(
+        self, uri: Any, context: Context | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        token = _reading.set(context)
+        try:
+            return await super().read_resource(uri, context)
+        finally:
+            _reading.reset(token)
+
 
 INSTRUCTIONS = """\
 Long-term memory shared by every app this user connects to it. Call `recall` at the start of a \
@@ -33,16 +47,30 @@ task and whenever earlier context may matter; call `remember` when the user stat
 preference, decision or instruction; call `forget` when the user asks or a memory is wrong."""
 
 
-def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo, calls: CallTracker) -> MCPServer:
-    """An MCP server over the service that `loader` opens; the transports are the owner's business."""
-    mcp: MCPServer = MCPServer("mcp-memory", version=__version__, instructions=INSTRUCTIONS)
+def build_server(runtime: MemoryRuntime, identity: Identity, public_url: str) -> MCPServer:
+    """An MCP server over the runtime; `identity` says who calls. The transports are the owner's business.
 
-    async def call(operation: Callable[[MemoryService], T]) -> T:
-        """Run a service call off the event loop; the project's errors become MCP error results here."""
+    With tokens, the SDK's bearer middleware guards the HTTP endpoint: a request without a valid
+    token gets 401 with `WWW-Authenticate: Bearer`. This server issues its own tokens, so it is
+    named as their issuer; it publishes no OAuth metadata, as there is no OAuth flow to discover.
+    """
+    verifier = identity.verifier
+    auth = (
+        AuthSettings(issuer_url=AnyHttpUrl(public_url), resource_server_url=None, required_scopes=[READ])
+        if verifier
+        else None
+    )
+    mcp: MCPServer = _MemoryServer(
+        "mcp-memory", version=__version__, instructions=INSTRUCTIONS, token_verifier=verifier, auth=auth
+    )
+
+    def caller(ctx: Context) -> Caller:
+        return identity.caller(ctx.request_context.request, _source(ctx))
+
+    async def call(operation: Awaitable[T]) -> T:
+        """Await a runtime call; the project's errors become MCP error results here."""
         try:
-            async with calls.track():
-                service = await loader.get()
-                return await anyio.to_thread.run_sync(operation, service)
+            return await operation
         except MemoryServerError as exc:
             raise ToolError(str(exc)) from exc
 
@@ -75,10 +103,9 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
         recalled; `status: "similar"` says how to tidy a near-identical pair. Long notes are fine:
         they are indexed in parts, and recall finds any passage of them.
         """
-        namespace, source = _namespace(ctx, default_namespace), _source(ctx)
         return await call(
-            lambda service: service.remember(
-                namespace,
+            runtime.remember(
+                caller(ctx),
                 content,
                 tags=tags,
                 kind=kind,
@@ -89,8 +116,7 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
                 supersedes=supersedes or (),
                 ttl=ttl,
                 expires_at=expires_at,
-                source=source,
-            ),
+            )
         )
 
     @mcp.tool(annotations=ToolAnnotations(title="Recall", read_only_hint=True))
@@ -115,10 +141,9 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
         relevant memories, recent, important and often-used ones come first. A long memory comes back
         whole, with `matched_part` the passage that matched.
         """
-        namespace = _namespace(ctx, default_namespace)
         return await call(
-            lambda service: service.recall(
-                namespace,
+            runtime.recall(
+                caller(ctx),
                 query,
                 limit=limit,
                 tags=tags,
@@ -127,7 +152,7 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
                 until=until,
                 include_superseded=include_superseded,
                 explain=explain,
-            ),
+            )
         )
 
     @mcp.tool(annotations=ToolAnnotations(title="Forget", destructive_hint=True, idempotent_hint=True))
@@ -151,10 +176,9 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
         before, after), call with dry_run=true first and show the user what would go. Forgetting
         everything needs everything=true and confirm set to the namespace's name.
         """
-        namespace = _namespace(ctx, default_namespace)
         return await call(
-            lambda service: service.forget(
-                namespace,
+            runtime.forget(
+                caller(ctx),
                 ids,
                 tags=tags,
                 kind=kind,
@@ -170,9 +194,8 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
     @mcp.resource(HISTORY_URI, name="history", mime_type="application/json")
     async def history(memory_id: str, ctx: Context) -> str:
         """What happened to one memory, oldest first: created, reinforced, updated, superseded, forgotten."""
-        namespace = _namespace(ctx, default_namespace)
         try:
-            found = await call(lambda service: service.history(namespace, memory_id))
+            found = await call(runtime.history(caller(ctx), memory_id))
         except ToolError as exc:
             missing = isinstance(exc.__cause__, NotFound)
             raise (ResourceNotFoundError if missing else ResourceError)(str(exc)) from exc
@@ -180,40 +203,22 @@ def build_server(loader: ServiceLoader, default_namespace: str, about: OwnerInfo
 
     @mcp.resource(STATUS_URI, name="status", mime_type="application/json")
     async def status() -> str:
-        """This server: its process, endpoints, data directory, model, and memories per namespace."""
-        return (await owner_status(loader, about)).model_dump_json()
+        """This server: its process, endpoints, data directory, model, and memories per namespace you hold."""
+        ctx = _reading.get()
+        try:
+            if ctx is None:
+                raise MemoryServerError("the status was read outside a request")
+            return (await runtime.status(caller(ctx))).model_dump_json()
+        except MemoryServerError as exc:
+            raise ResourceError(str(exc)) from exc
 
     @mcp.custom_route("/health", methods=["GET"])
     async def health(request: Any) -> Any:
         from starlette.responses import JSONResponse
 
-        return JSONResponse({"status": "ok", "ready": loader.ready, "pid": os.getpid()})
+        return JSONResponse({"status": "ok", "ready": runtime.loader.ready, "pid": os.getpid()})
 
     return mcp
-
-
-async def owner_status(loader: ServiceLoader, about: OwnerInfo) -> OwnerStatus:
-    """What `mcp-memory status` shows; waits for the model and store to load."""
-    try:
-        service = await loader.get()
-        stats = await anyio.to_thread.run_sync(service.stats)
-    except MemoryServerError as exc:
-        return OwnerStatus(**about.model_dump(), ready=False, error=str(exc))
-    return OwnerStatus(
-        **about.model_dump(), ready=True, embedding_model=stats.embedding_model, namespaces=stats.namespaces
-    )
-
-
-def _namespace(ctx: Context, default: str) -> str:
-    """The namespace of this request: bound to its socket connection, or named by an HTTP client."""
-    if (bound := bound_namespace.get()) is not None:
-        return bound
-    request = ctx.request_context.request
-    if request is not None:
-        chosen = request.headers.get(NAMESPACE_HEADER) or request.query_params.get("namespace")
-        if chosen:
-            return str(chosen)
-    return default
 
 
 def _source(ctx: Context) -> str:

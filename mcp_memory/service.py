@@ -34,7 +34,15 @@ from mcp_memory.remembering import Writer
 from mcp_memory.store import VectorStore
 from mcp_memory.threads import ThreadPlacer, keyword_entries
 from mcp_memory.timeparse import parse_optional
-from mcp_memory.validation import MAX_RECALL, check_ids, check_kind, check_namespace, check_tags
+from mcp_memory.validation import (
+    MAX_RECALL,
+    check_batch,
+    check_ids,
+    check_kind,
+    check_namespace,
+    check_query,
+    check_tags,
+)
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +116,7 @@ class MemoryService:
         memory is reinforced and its id returned with status 'duplicate'.
         """
         check_namespace(namespace)
+        check_batch(items)
         now = now or datetime.now(UTC)
         records = [self._writer.record(item, source, now) for item in items]
         with self._write_lock:
@@ -130,14 +139,15 @@ class MemoryService:
         include_superseded: bool = False,
         now: datetime | None = None,
         explain: bool = False,
+        record_use: bool = True,
     ) -> RecallResult:
         """The memories best matching `query`: dense and keyword retrieval fused, then recency and importance.
 
-        `since`/`until` take ISO 8601 or phrases such as 'last week', relative to `now`.
+        `since`/`until` take ISO 8601 or phrases such as 'last week', relative to `now`. With
+        `record_use`, each memory returned counts a use (reinforcement); without, recall writes nothing.
         """
         check_namespace(namespace)
-        if not query.strip():
-            raise InvalidInput("query is empty: describe what you want to recall, e.g. 'user's preferred editor'")
+        query = check_query(query)
         if not 1 <= limit <= MAX_RECALL:
             raise InvalidInput(f"limit {limit} is out of range: use 1 to {MAX_RECALL}")
         now = now or datetime.now(UTC)
@@ -149,7 +159,9 @@ class MemoryService:
             names=("since", "until"),
         )
         shelves = SHELVES if include_superseded else SHELVES[:1]
-        return self._retriever.recall(namespace, query.strip(), where, limit, shelves, now, explain=explain)
+        return self._retriever.recall(
+            namespace, query, where, limit, shelves, now, explain=explain, record_use=record_use
+        )
 
     def forget(
         self,
@@ -236,17 +248,22 @@ class MemoryService:
         return Stats(data_dir=str(self._settings.data_dir), embedding_model=self._embedder.name, namespaces=counts)
 
     def reindex(self, namespaces: Sequence[str] | None = None) -> dict[str, int]:
-        """Rebuild the keyword index from the vector store; memories indexed per namespace."""
+        """Rebuild the keyword index from the vector store; the memories indexed per namespace.
+
+        Live and superseded memories both count; a long memory counts once, its parts indexed with it.
+        """
         indexed = {}
         with self._write_lock:
             for namespace in namespaces or self._store.namespaces():
                 self._keywords.drop(namespace)
+                memories: set[str] = set()  # a memory a crash left on both shelves is indexed, and counted, once
                 for shelf in SHELVES:
                     records = [r for batch in self._store.scan(namespace, shelf) for r in batch]
                     # A superseded memory was indexed alone when it left its thread.
                     context = self._settings.thread_context and shelf == "live"
                     self._keywords.add(namespace, keyword_entries(records, context=context), shelf)
-                indexed[namespace] = self._store.count(namespace)
+                    memories.update(r.id for r in records if not r.part_of)
+                indexed[namespace] = len(memories)
         return indexed
 
     def repair(self) -> list[str]:

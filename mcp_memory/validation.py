@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sized
 
 from mcp_memory.errors import InvalidInput
 from mcp_memory.models import Kind, Scalar
@@ -12,6 +13,9 @@ ID_RE = re.compile(r"^[0-9a-f]{32}$")
 MAX_TAGS = 20
 MAX_RECALL = 50
 MAX_TAG_CHARS = 64
+MAX_QUERY_CHARS = 2000
+MAX_IDS = 1000  # ids in one forget, or superseded by one memory
+MAX_BATCH = 1000  # memories in one remember_many
 
 
 def check_namespace(namespace: str) -> str:
@@ -48,9 +52,28 @@ def check_tags(tags: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(cleaned)
 
 
+def check_query(query: str) -> str:
+    text = query.strip()
+    if not text:
+        raise InvalidInput("query is empty: describe what you want to recall, e.g. 'user's preferred editor'")
+    if len(text) > MAX_QUERY_CHARS:
+        raise InvalidInput(
+            f"query is {len(text):,} characters, over the limit of {MAX_QUERY_CHARS:,}: "
+            "ask for one thing in a phrase or a sentence"
+        )
+    return text
+
+
+def check_batch(items: Sized) -> None:
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(f"{len(items):,} memories in one batch: send at most {MAX_BATCH:,} at a time")
+
+
 def check_ids(ids: list[str]) -> list[str]:
     if not ids:
         raise InvalidInput("no ids given: pass the ids returned by remember or recall")
+    if len(ids) > MAX_IDS:
+        raise InvalidInput(f"{len(ids):,} ids given: pass at most {MAX_IDS:,} at a time")
     bad = [i for i in ids if not ID_RE.match(i)]
     if bad:
         raise InvalidInput(

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import httpx2
 from mcp import ClientSession
@@ -20,9 +21,15 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp_types import CallToolResult, Implementation
 
+from mcp_memory.tokens import TokenStore
+
 EXECUTABLE = str(Path(sys.executable).with_name("mcp-memory"))
 # The first call of a process waits for the model to load; nothing else should take this long.
 CALL_TIMEOUT = 120.0
+# What the token of a test server grants, unless a test asks for others.
+TEST_NAMESPACES = ("default", "alice", "bob", "team", "wifi", "ns", "shared")
+_server_tokens: dict[str, str] = {}  # host:port of a running test server -> the token it was started with
+_SERVER_TOKEN = object()
 
 
 def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -48,9 +55,18 @@ async def stdio_session(
 
 
 @asynccontextmanager
-async def http_session(url: str, host: str, namespace: str | None = None) -> AsyncIterator[ClientSession]:
-    """A session with a running `mcp-memory serve`, naming its namespace by header when given."""
+async def http_session(
+    url: str, host: str, namespace: str | None = None, *, token: Any = _SERVER_TOKEN
+) -> AsyncIterator[ClientSession]:
+    """A session with a running `mcp-memory serve`, naming its namespace by header when given.
+
+    It carries the token `http_server` made for that server, unless given another (None: no token).
+    """
+    if token is _SERVER_TOKEN:
+        token = _server_tokens.get(urlsplit(url).netloc)
     headers = {"Mcp-Memory-Namespace": namespace} if namespace else {}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
     async with (
         create_mcp_http_client(headers=headers) as http,
         streamable_http_client(url, http_client=http) as (read, write),
@@ -61,9 +77,16 @@ async def http_session(url: str, host: str, namespace: str | None = None) -> Asy
 
 
 @contextmanager
-def http_server(data_dir: Path, *args: str) -> Iterator[str]:
-    """`mcp-memory serve` on a free loopback port; yields its MCP URL, stops it with SIGTERM."""
+def http_server(data_dir: Path, *args: str, namespaces: tuple[str, ...] = TEST_NAMESPACES) -> Iterator[str]:
+    """`mcp-memory serve` on a free loopback port; yields its MCP URL, stops it with SIGTERM.
+
+    Unless started `--no-auth`, it has a token for `namespaces`, which `http_session` sends.
+    """
     port = free_port()
+    if "--no-auth" not in args:
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        store = TokenStore(data_dir)
+        _server_tokens[f"127.0.0.1:{port}"] = store.create(f"tests-{port}", namespaces)
     log_path = data_dir.parent / f"serve-{port}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -76,6 +99,7 @@ def http_server(data_dir: Path, *args: str) -> Iterator[str]:
         wait_for_http(f"http://127.0.0.1:{port}/health", proc, log_path)
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
+        _server_tokens.pop(f"127.0.0.1:{port}", None)
         proc.terminate()
         try:
             proc.wait(timeout=30)

@@ -1,0 +1,136 @@
+"""Access tokens for HTTP hosts: created and revoked from the terminal, only their hashes kept.
+
+A token is 256 random bits, so a plain SHA-256 of it is enough to store (no password hashing is
+needed against guessing). The file lives in the data directory, readable by its user alone; the
+server rereads it whenever it changes, so a revoked token stops working at once, without a restart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import tempfile
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from filelock import FileLock
+from pydantic import BaseModel, Field, ValidationError
+
+from mcp_memory.errors import InvalidInput, MemoryServerError, NotFound
+from mcp_memory.principal import Principal
+from mcp_memory.validation import check_namespace
+
+PREFIX = "mcpm_"
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MAX_TOKEN_CHARS = 256
+
+
+class TokenRecord(BaseModel):
+    """What is kept of a token: never the token itself."""
+
+    name: str
+    sha256: str
+    namespaces: list[str] = Field(min_length=1)
+    read_only: bool = False
+    created_at: datetime
+
+    def principal(self) -> Principal:
+        return Principal.granted(self.name, self.namespaces, read_only=self.read_only)
+
+
+class _TokenFile(BaseModel):
+    version: int = 1
+    tokens: list[TokenRecord] = Field(default_factory=list)
+
+
+class TokenStore:
+    """`tokens.json` in the data directory; several processes may create and revoke at once."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / "tokens.json"
+        self._lock = FileLock(data_dir / "tokens.lock")
+        self._seen: tuple[int, int, int] | None = None  # (inode, size, mtime) of the file last read
+        self._by_digest: dict[str, TokenRecord] = {}
+        self._read_lock = threading.Lock()
+
+    def create(self, name: str, namespaces: Sequence[str], *, read_only: bool = False) -> str:
+        """A new token for `namespaces` (the first is its default); returned once, stored as a hash."""
+        if not NAME_RE.match(name):
+            raise InvalidInput(f"invalid token name {name!r}: use 1-64 letters, digits, '.', '_' or '-'")
+        if not namespaces:
+            raise InvalidInput("a token needs at least one namespace: pass --namespace NS")
+        granted = list(dict.fromkeys(check_namespace(ns) for ns in namespaces))
+        token = PREFIX + secrets.token_urlsafe(32)
+        record = TokenRecord(
+            name=name, sha256=_digest(token), namespaces=granted, read_only=read_only, created_at=datetime.now(UTC)
+        )
+        with self._lock:
+            stored = self._load()
+            if any(t.name == name for t in stored.tokens):
+                raise InvalidInput(f"a token named {name!r} exists: revoke it first, or choose another name")
+            stored.tokens.append(record)
+            self._save(stored)
+        return token
+
+    def records(self) -> list[TokenRecord]:
+        return self._load().tokens
+
+    def revoke(self, name: str) -> TokenRecord:
+        with self._lock:
+            stored = self._load()
+            found = [t for t in stored.tokens if t.name == name]
+            if not found:
+                raise NotFound(f"no token named {name!r}: `mcp-memory token list` shows the names")
+            stored.tokens = [t for t in stored.tokens if t.name != name]
+            self._save(stored)
+        return found[0]
+
+    def authenticate(self, token: str) -> TokenRecord | None:
+        """The record of a valid token, or None; reads the file again only when it changed."""
+        if not token.startswith(PREFIX) or len(token) > MAX_TOKEN_CHARS:
+            return None
+        with self._read_lock:
+            self._refresh()
+            return self._by_digest.get(_digest(token))
+
+    def _refresh(self) -> None:
+        try:
+            found = self.path.stat()
+        except FileNotFoundError:
+            self._seen, self._by_digest = None, {}
+            return
+        seen = (found.st_ino, found.st_size, found.st_mtime_ns)
+        if seen != self._seen:
+            self._by_digest = {t.sha256: t for t in self._load().tokens}
+            self._seen = seen
+
+    def _load(self) -> _TokenFile:
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            return _TokenFile()
+        try:
+            return _TokenFile.model_validate_json(text)
+        except ValidationError as exc:
+            raise MemoryServerError(f"{self.path} is damaged ({exc.error_count()} errors): fix or delete it") from exc
+
+    def _save(self, stored: _TokenFile) -> None:
+        # Written whole and renamed into place, so a reader never sees half a file; mkstemp makes it 0600.
+        fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".tokens-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(stored.model_dump_json(indent=2))
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
