@@ -11,7 +11,7 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
-from mcp_types import InputRequiredResult, ToolAnnotations
+from mcp_types import EmptyResult, InputRequiredResult, SetLevelRequestParams, ToolAnnotations
 from pydantic import AnyHttpUrl
 
 from mcp_memory import __version__
@@ -63,6 +63,12 @@ def build_server(runtime: MemoryRuntime, identity: Identity, public_url: str) ->
     mcp: MCPServer = _MemoryServer(
         "mcp-memory", version=__version__, instructions=INSTRUCTIONS, token_verifier=verifier, auth=auth
     )
+
+    async def set_logging_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
+        """Accepted so hosts that set a level are answered; the server sends no log messages over MCP."""
+        return EmptyResult()
+
+    mcp._lowlevel_server.add_request_handler("logging/setLevel", SetLevelRequestParams, set_logging_level)
 
     def caller(ctx: Context) -> Caller:
         return identity.caller(ctx.request_context.request, _source(ctx))
