@@ -363,22 +363,12 @@ def _first_token(settings: Settings) -> None:
         return
     token = _guarded(lambda: store.create("default", [settings.namespace]))
     url = f"http://{settings.host}:{settings.port}/mcp"
-    out.print(
-        f"Created an access token for HTTP hosts, named 'default', for namespace {settings.namespace!r}. "
-        "It is shown only now:\n",
-        highlight=False,
-    )
-    out.print(f"    {token}\n", markup=False, highlight=False)
-    out.print(f"Send it as the header  Authorization: Bearer {token}  to {url}", markup=False, highlight=False)
-    out.print(
-        f'  e.g. claude mcp add --transport http memory {url} --header "Authorization: Bearer {token}"',
-        markup=False,
-        highlight=False,
-    )
-    out.print(
-        "Hosts that run `mcp-memory stdio` need no token. More tokens: `mcp-memory token create --help`.\n",
-        markup=False,
-        highlight=False,
+    typer.echo(
+        f"Created an access token for HTTP hosts, named 'default', for namespace {settings.namespace!r}.\n"
+        f"It is shown only now:\n\n    {token}\n\n"
+        f"HTTP hosts send it as the header 'Authorization: Bearer {token}' to {url}, e.g.\n"
+        f'    claude mcp add --transport http memory {url} --header "Authorization: Bearer {token}"\n'
+        "Hosts that run `mcp-memory stdio` need no token. More tokens: `mcp-memory token create --help`.\n"
     )
 
 

@@ -11,6 +11,7 @@ Tools, resources and web pages ask `Identity.caller`; none decides access on its
 
 from __future__ import annotations
 
+import logging
 from contextvars import ContextVar
 from typing import Any
 
@@ -19,10 +20,11 @@ from mcp.server.auth.provider import AccessToken
 from pydantic import ConfigDict
 from starlette.requests import Request
 
-from mcp_memory.errors import AccessDenied
+from mcp_memory.errors import AccessDenied, MemoryServerError
 from mcp_memory.principal import Caller, Principal
 from mcp_memory.tokens import TokenStore
 
+log = logging.getLogger(__name__)
 NAMESPACE_HEADER = "mcp-memory-namespace"
 READ, WRITE = "memory:read", "memory:write"
 
@@ -44,7 +46,11 @@ class TokenVerifier:
         self._tokens = tokens
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        record = self._tokens.authenticate(token)
+        try:
+            record = self._tokens.authenticate(token)
+        except MemoryServerError:  # a damaged token file admits nobody; the log says why
+            log.exception("cannot read the tokens")
+            return None
         if record is None:
             return None
         scopes = [READ] if record.read_only else [READ, WRITE]
