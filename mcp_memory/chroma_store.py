@@ -34,9 +34,7 @@ class ChromaStore:
         self._cache_lock = threading.Lock()
         path.mkdir(parents=True, exist_ok=True)
         with _translated("open the store"):
-            self._client = chromadb.PersistentClient(
-                path=str(path / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
-            )
+            self._client = chromadb.PersistentClient(path=str(path / "chroma"), settings=_offline_settings())
 
     def add(
         self, namespace: str, records: Sequence[MemoryRecord], embeddings: Sequence[list[float]], shelf: Shelf = "live"
@@ -259,3 +257,14 @@ def _columns(records: Sequence[MemoryRecord], embeddings: Sequence[list[float]])
 
 def _memories(rows: list[tuple[MemoryRecord, list[float] | None]]) -> list[MemoryRecord]:
     return [record for record, _ in rows if record.part_of is None]
+
+
+def _offline_settings() -> ChromaSettings:
+    """Chroma with nothing sent anywhere: no product telemetry, no OpenTelemetry exporter, whatever the
+    environment or a `.env` file in the working directory (Chroma reads one) says."""
+    return ChromaSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        anonymized_telemetry=False,
+        chroma_otel_collection_endpoint="",
+        chroma_otel_granularity=None,
+    )

@@ -42,7 +42,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a ta
 Tags = Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeat for several.")]
 
 
-def _settings(**overrides: Any) -> Settings:
+def settings_from(**overrides: Any) -> Settings:
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     logging.basicConfig(
         stream=sys.stderr, level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -97,13 +97,15 @@ def serve(
     """
     from mcp_memory.owner import run_owner
 
-    settings = _settings(host=host, port=port, namespace=namespace, data_dir=data_dir, auth=False if no_auth else None)
+    settings = settings_from(
+        host=host, port=port, namespace=namespace, data_dir=data_dir, auth=False if no_auth else None
+    )
     if background and idle_exit is None:
         idle_exit = settings.idle_exit
-    if settings.auth and not background:
-        _first_token(settings)
+    # A first serve by hand hands out a token; one a bridge started in the background has nobody to tell.
+    announce = (lambda about: first_token(settings, about)) if settings.auth and not background else None
     try:
-        anyio.run(lambda: run_owner(settings, idle_exit=idle_exit, http_required=not background))
+        anyio.run(lambda: run_owner(settings, idle_exit=idle_exit, http_required=not background, on_owned=announce))
     except MemoryServerError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
@@ -214,7 +216,7 @@ def history(
     """Show what happened to a memory: created, reinforced, updated, superseded, forgotten."""
     from mcp_memory.client import read_history
 
-    settings = _settings(namespace=namespace, data_dir=data_dir)
+    settings = settings_from(namespace=namespace, data_dir=data_dir)
     result = _run(lambda: read_history(settings, memory_id))
     if as_json:
         return _print_json(result)
@@ -231,7 +233,7 @@ def stats(data_dir: DataDir = None, as_json: AsJson = False) -> None:
     """Show the store's location, model and memory count per namespace (starting the server if needed)."""
     from mcp_memory.client import read_status
 
-    settings = _settings(data_dir=data_dir)
+    settings = settings_from(data_dir=data_dir)
     status = _run(lambda: read_status(settings))
     if as_json:
         return _print_json(status)
@@ -244,7 +246,7 @@ def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
     """Show whether a server owns the data directory: pid, socket, HTTP address, model and memory counts."""
     from mcp_memory.client import read_status
 
-    settings = _settings(data_dir=data_dir)
+    settings = settings_from(data_dir=data_dir)
     if not OwnerFiles(settings.data_dir).is_owned():
         if as_json:
             return typer.echo(json.dumps({"running": False, "data_dir": str(settings.data_dir)}))
@@ -264,7 +266,7 @@ def stop(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for it to finish.")] = 30.0,
 ) -> None:
     """Stop the server that owns the data directory, letting calls under way finish."""
-    files = OwnerFiles(_settings(data_dir=data_dir).data_dir)
+    files = OwnerFiles(settings_from(data_dir=data_dir).data_dir)
     try:
         pid = stop_owner(files, timeout)
     except TimeoutError as exc:
@@ -284,7 +286,7 @@ def reindex(
     from mcp_memory.owner import hold_directory
     from mcp_memory.runtime import open_service
 
-    settings = _settings(data_dir=data_dir)
+    settings = settings_from(data_dir=data_dir)
     files = OwnerFiles(settings.data_dir)
     if files.is_owned():
         typer.echo(f"error: a server owns {files.data_dir}: stop it first with `mcp-memory stop`", err=True)
@@ -295,84 +297,7 @@ def reindex(
         out.print(f"{name}: {count} memories indexed")
 
 
-token_app = typer.Typer(help="Access tokens for HTTP hosts: create, list, revoke.", no_args_is_help=True)
-app.add_typer(token_app, name="token")
-
-
-@token_app.command("create")
-def token_create(
-    name: Annotated[str, typer.Option("--name", help="A name to list and revoke it by, e.g. the host: 'cursor'.")],
-    namespace: Annotated[
-        list[str], typer.Option("--namespace", "-n", help="A namespace it grants; repeat for several (first: default).")
-    ],
-    read_only: Annotated[
-        bool, typer.Option("--read-only", help="It may recall and read, not remember or forget.")
-    ] = False,
-    data_dir: DataDir = None,
-) -> None:
-    """Create a token and print it once; only its hash is kept. Takes effect at once, no restart."""
-    store = _tokens(data_dir)
-    token = _guarded(lambda: store.create(name, namespace, read_only=read_only))
-    typer.echo(token)
-    access = "read-only" if read_only else "read and write"
-    typer.echo(f"token {name!r}: {access}, namespaces {', '.join(namespace)}; shown only now", err=True)
-
-
-@token_app.command("list")
-def token_list(data_dir: DataDir = None, as_json: AsJson = False) -> None:
-    """List the tokens: name, namespaces, access, creation time (never the tokens themselves)."""
-    records = _guarded(lambda: _tokens(data_dir).records())
-    if as_json:
-        return typer.echo(json.dumps([r.model_dump(mode="json", exclude={"sha256"}) for r in records], indent=2))
-    table = Table("name", "namespaces", "access", "created")
-    for r in records:
-        table.add_row(
-            r.name,
-            ", ".join(r.namespaces),
-            "read-only" if r.read_only else "read, write",
-            f"{r.created_at:%Y-%m-%d %H:%M}",
-        )
-    out.print(table if records else "no tokens: `mcp-memory token create --name NAME --namespace NS`")
-
-
-@token_app.command("revoke")
-def token_revoke(
-    name: Annotated[str, typer.Argument(help="The token's name, as `token list` shows it.")], data_dir: DataDir = None
-) -> None:
-    """Revoke a token: the next request that carries it is refused, even on a running server."""
-    _guarded(lambda: _tokens(data_dir).revoke(name))
-    out.print(f"revoked {name!r}")
-
-
-def _tokens(data_dir: Path | None) -> Any:
-    from mcp_memory.tokens import TokenStore
-
-    files = OwnerFiles(_settings(data_dir=data_dir).data_dir)
-    files.ensure_private_dir()
-    return TokenStore(files.data_dir)
-
-
-def _first_token(settings: Settings) -> None:
-    """A first `serve` with no token makes one for the default namespace, and says how to use it."""
-    from mcp_memory.tokens import TokenStore
-
-    files = OwnerFiles(settings.data_dir)
-    files.ensure_private_dir()
-    store = TokenStore(files.data_dir)
-    if store.records():
-        return
-    token = _guarded(lambda: store.create("default", [settings.namespace]))
-    url = f"http://{settings.host}:{settings.port}/mcp"
-    typer.echo(
-        f"Created an access token for HTTP hosts, named 'default', for namespace {settings.namespace!r}.\n"
-        f"It is shown only now:\n\n    {token}\n\n"
-        f"HTTP hosts send it as the header 'Authorization: Bearer {token}' to {url}, e.g.\n"
-        f'    claude mcp add --transport http memory {url} --header "Authorization: Bearer {token}"\n'
-        "Hosts that run `mcp-memory stdio` need no token. More tokens: `mcp-memory token create --help`.\n"
-    )
-
-
-def _guarded(operation: Any) -> Any:
+def guarded(operation: Any) -> Any:
     """A local operation; the project's errors become a one-line message and exit code 2."""
     try:
         return operation()
@@ -386,7 +311,7 @@ def _call(
 ) -> Any:
     from mcp_memory.client import call_tool
 
-    settings = _settings(namespace=namespace, data_dir=data_dir)
+    settings = settings_from(namespace=namespace, data_dir=data_dir)
     present = {k: v for k, v in arguments.items() if v is not None}
     return _run(lambda: call_tool(settings, tool, present, result))
 
@@ -413,3 +338,8 @@ def _print_json(result: BaseModel) -> None:
 
 def main() -> None:
     app()
+
+
+from mcp_memory.token_cli import first_token, token_app  # noqa: E402 - it builds on the options above
+
+app.add_typer(token_app, name="token")

@@ -28,6 +28,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def http_url(host: str, port: int) -> str:
+    """The MCP endpoint's URL for a bind address; a wildcard bind is reached on this machine by loopback."""
+    bare = host.strip("[]")
+    if _is_unspecified(bare):
+        bare = "::1" if ":" in bare else "127.0.0.1"
+    return f"http://[{bare}]:{port}/mcp" if ":" in bare else f"http://{bare}:{port}/mcp"
+
+
 def transport_security(settings: Settings, port: int) -> TransportSecuritySettings:
     """This server's own addresses, on its port, plus those the settings add."""
     names = list(LOOPBACK_NAMES)

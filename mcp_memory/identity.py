@@ -54,8 +54,8 @@ class TokenVerifier:
         if record is None:
             return None
         scopes = [READ] if record.read_only else [READ, WRITE]
-        # The SDK binds each HTTP session to client_id: another token cannot use the session.
-        return MemoryAccess(token="", client_id=record.name, scopes=scopes, principal=record.principal())
+        # The SDK binds each HTTP session to client_id: another token, even of the same name, cannot use it.
+        return MemoryAccess(token="", client_id=record.key, scopes=scopes, principal=record.principal())
 
 
 class Identity:
@@ -70,9 +70,11 @@ class Identity:
         return TokenVerifier(self.tokens) if self.tokens is not None else None
 
     def socket(self, hello: dict[str, Any]) -> Principal:
-        """The principal of a socket connection, from its hello line."""
+        """The principal of a socket connection, from its hello line; ValueError if it names no namespace."""
         named = hello.get("namespace")
-        return Principal(name="local", default_namespace=named if isinstance(named, str) and named else self._default)
+        if named is not None and not isinstance(named, str):
+            raise ValueError("the hello line's namespace must be a string")
+        return Principal(name="local", default_namespace=named or self._default)
 
     def caller(self, request: Request | None, source: str = "unknown") -> Caller:
         """Who makes this request: the socket's principal, or the HTTP request's token."""
@@ -80,8 +82,7 @@ class Identity:
             return Caller(bound, None, source)
         if request is None:
             raise AccessDenied("this request came with no connection to authorise it")
-        requested = request.headers.get(NAMESPACE_HEADER) or request.query_params.get("namespace") or None
-        return Caller(self._http_principal(request), requested, source)
+        return Caller(self._http_principal(request), _requested_namespace(request), source)
 
     def _http_principal(self, request: Request) -> Principal:
         user = request.scope.get("user")
@@ -91,3 +92,15 @@ class Identity:
             return Principal(name="open", default_namespace=self._default)
         # The bearer middleware refuses such requests before they reach a tool; never fall through to open.
         raise AccessDenied("this request carries no valid token: send 'Authorization: Bearer <token>'")
+
+
+def _requested_namespace(request: Request) -> str | None:
+    """The namespace an HTTP request names, by header or `?namespace=`; two different names are refused."""
+    header, query = request.headers.getlist(NAMESPACE_HEADER), request.query_params.getlist("namespace")
+    named = set(header + query)
+    if len(named) > 1:
+        raise AccessDenied(
+            f"this request names several namespaces ({', '.join(sorted(named))}): name one, "
+            "in the Mcp-Memory-Namespace header or in ?namespace="
+        )
+    return named.pop() if named else None

@@ -228,18 +228,25 @@ class Stats(BaseModel):
     namespaces: dict[str, int] = Field(description="Memory count per namespace.")
 
 
-class OwnerInfo(BaseModel):
-    """How the running owner of a data directory is reached; written to its info file."""
-
+class _Owner(BaseModel):
     pid: int
-    data_dir: str
-    socket: str
     http: str | None = Field(description="Its streamable HTTP endpoint, or None when it serves the socket only.")
     started_at: datetime
     version: str
 
 
-class OwnerStatus(OwnerInfo):
+class OwnerInfo(_Owner):
+    """How the running owner of a data directory is reached; written to its info file."""
+
+    data_dir: str
+    socket: str
+
+
+class OwnerStatus(_Owner):
+    """What `memory://status` says: where the data lives is shown to local callers only."""
+
+    data_dir: str | None = Field(default=None, description="Where the data lives.")
+    socket: str | None = Field(default=None, description="The owner's unix socket.")
     ready: bool = Field(description="Whether the model and store are loaded.")
     error: str | None = Field(default=None, description="Why loading failed, if it did.")
     embedding_model: str | None = None

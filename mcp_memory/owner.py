@@ -13,7 +13,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
@@ -25,12 +25,12 @@ from anyio.abc import SocketStream
 from anyio.streams.buffered import BufferedByteReceiveStream
 from filelock import FileLock, Timeout
 from mcp.server.mcpserver import MCPServer
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_memory import __version__
 from mcp_memory.config import Settings
 from mcp_memory.errors import AlreadyRunning, MemoryServerError, ShuttingDown
-from mcp_memory.http_app import build_http_app, is_loopback
+from mcp_memory.http_app import build_http_app, http_url, is_loopback
 from mcp_memory.identity import Identity, socket_principal
 from mcp_memory.models import OwnerInfo
 from mcp_memory.owner_files import MAX_SOCKET_PATH, OwnerFiles
@@ -42,12 +42,22 @@ from mcp_memory.tokens import TokenStore
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0
+REFUSALS = frozenset({401, 403, 421})  # no token, a foreign origin, a foreign host
 # A status probe holds the lock for a moment; a starting owner waits this long rather than give up.
 LOCK_WAIT_SECONDS = 3.0
 
 
-async def run_owner(settings: Settings, *, idle_exit: float | None = None, http_required: bool = True) -> None:
-    """Own `settings.data_dir` until SIGTERM, SIGINT or `idle_exit` seconds without a client."""
+async def run_owner(
+    settings: Settings,
+    *,
+    idle_exit: float | None = None,
+    http_required: bool = True,
+    on_owned: Callable[[OwnerInfo], None] | None = None,
+) -> None:
+    """Own `settings.data_dir` until SIGTERM, SIGINT or `idle_exit` seconds without a client.
+
+    `on_owned` runs once the directory is held and the port bound, before anything is served.
+    """
     files = OwnerFiles(settings.data_dir)
     if not settings.auth and not is_loopback(settings.host):
         raise MemoryServerError(
@@ -68,7 +78,7 @@ async def run_owner(settings: Settings, *, idle_exit: float | None = None, http_
                 pid=os.getpid(),
                 data_dir=str(settings.data_dir),
                 socket=str(files.socket),
-                http=f"http://{settings.host}:{tcp.getsockname()[1]}/mcp" if tcp else None,
+                http=http_url(settings.host, tcp.getsockname()[1]) if tcp else None,
                 started_at=datetime.now(UTC),
                 version=__version__,
             )
@@ -76,7 +86,9 @@ async def run_owner(settings: Settings, *, idle_exit: float | None = None, http_
             loader, calls = ServiceLoader(settings).start(), CallTracker()
             identity = Identity(settings.namespace, TokenStore(settings.data_dir) if settings.auth else None)
             runtime = MemoryRuntime(loader, calls, about)
-            mcp = build_server(runtime, identity, public_url=f"http://{settings.host}:{port}")
+            mcp = build_server(runtime, identity, public_url=http_url(settings.host, port).removesuffix("/mcp"))
+            if on_owned is not None:
+                on_owned(about)
             owner = _Owner(mcp, runtime, identity, settings)
             try:
                 await owner.serve(files, about, tcp, signals, idle_exit)
@@ -176,10 +188,9 @@ class _Owner:
         """A hello line naming the connection's namespace, then an MCP session; the socket is trusted (0600)."""
         buffered = BufferedByteReceiveStream(stream)
         try:
-            hello = await read_hello(buffered)
+            socket_principal.set(self._identity.socket(await read_hello(buffered)))
         except (ValueError, anyio.EndOfStream, anyio.IncompleteRead, anyio.DelimiterNotFound):
             return
-        socket_principal.set(self._identity.socket(hello))
         lowlevel = self._mcp._lowlevel_server  # the SDK offers no public way to serve other streams
         async with message_streams(stream, buffered) as (read, write):
             await lowlevel.run(read, write, lowlevel.create_initialization_options())
@@ -194,23 +205,36 @@ class _Owner:
                 return f"idle for {idle_exit:g} s"
 
     @contextmanager
-    def _client(self) -> Iterator[None]:
+    def _client(self) -> Iterator[list[bool]]:
+        """A client while it is connected (no idle stop meanwhile); when it leaves, the idle time starts
+        again, unless the caller set the flag it is given to False (a refused request is no use)."""
+        used = [True]
         self._clients += 1
-        self._last_seen = time.monotonic()
         try:
-            yield
+            yield used
         finally:
             self._clients -= 1
-            self._last_seen = time.monotonic()
+            if used[0]:
+                self._last_seen = time.monotonic()
 
     def _counted(self, app: ASGIApp) -> ASGIApp:
-        """The HTTP app, with each request counted as a client for the idle timer."""
+        """The HTTP app, with each request counted as a client for the idle timer, unless it was refused:
+        a page polling the port without a token must not keep a background server alive."""
 
         async def counted(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != "http":
                 return await app(scope, receive, send)
-            with self._client():
-                await app(scope, receive, send)
+            answered = 0
+
+            async def watched(message: Message) -> None:
+                nonlocal answered
+                if message["type"] == "http.response.start":
+                    answered = message["status"]
+                await send(message)
+
+            with self._client() as used:
+                await app(scope, receive, watched)
+                used[0] = answered not in REFUSALS
 
         return counted
 
@@ -243,6 +267,7 @@ def hold_directory(files: OwnerFiles) -> Iterator[None]:
 
 
 def _bind_tcp(host: str, port: int, *, required: bool) -> socket.socket | None:
+    host = host.strip("[]")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -58,6 +58,6 @@ class Caller:
     requested_namespace: str | None = None
     source: str = "unknown"
 
-    @property
     def namespace(self) -> str:
+        """The namespace this request works in; AccessDenied if the principal does not hold it."""
         return self.principal.namespace(self.requested_namespace)

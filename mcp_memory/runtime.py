@@ -139,22 +139,22 @@ class MemoryRuntime:
         return await self._run(caller, "read history", lambda s, ns: s.history(ns, memory_id))
 
     async def status(self, caller: Caller) -> OwnerStatus:
-        """The owner and its memories per namespace, of the namespaces the caller holds only."""
+        """The owner and its memories per namespace, of the namespaces the caller holds only; where the
+        data lives is shown to local callers alone."""
+        held = caller.principal.namespaces
+        about = self._about.model_dump() | ({} if held is None else {"data_dir": None, "socket": None})
         try:
             async with self.calls.track():
                 service = await self.loader.get()
-                stats = await anyio.to_thread.run_sync(service.stats)
+                stats = await anyio.to_thread.run_sync(service.stats, held)
         except MemoryServerError as exc:
-            return OwnerStatus(**self._about.model_dump(), ready=False, error=str(exc))
-        visible = {ns: n for ns, n in stats.namespaces.items() if caller.principal.sees(ns)}
-        return OwnerStatus(
-            **self._about.model_dump(), ready=True, embedding_model=stats.embedding_model, namespaces=visible
-        )
+            return OwnerStatus(**about, ready=False, error=str(exc))
+        return OwnerStatus(**about, ready=True, embedding_model=stats.embedding_model, namespaces=stats.namespaces)
 
     async def _run(
         self, caller: Caller, action: str, operation: Callable[[MemoryService, str], T], *, write: bool = False
     ) -> T:
-        namespace = caller.namespace  # refuses a namespace the caller does not hold
+        namespace = caller.namespace()  # refuses a namespace the caller does not hold
         if write:
             caller.principal.require_write(action)
         async with self.calls.track():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -73,10 +73,10 @@ def build_server(runtime: MemoryRuntime, identity: Identity, public_url: str) ->
     def caller(ctx: Context) -> Caller:
         return identity.caller(ctx.request_context.request, _source(ctx))
 
-    async def call(operation: Awaitable[T]) -> T:
-        """Await a runtime call; the project's errors become MCP error results here."""
+    async def call(ctx: Context, operation: Callable[[Caller], Awaitable[T]]) -> T:
+        """A runtime call as this request's caller; the project's errors become MCP error results here."""
         try:
-            return await operation
+            return await operation(caller(ctx))
         except MemoryServerError as exc:
             raise ToolError(str(exc)) from exc
 
@@ -110,8 +110,9 @@ def build_server(runtime: MemoryRuntime, identity: Identity, public_url: str) ->
         they are indexed in parts, and recall finds any passage of them.
         """
         return await call(
-            runtime.remember(
-                caller(ctx),
+            ctx,
+            lambda caller: runtime.remember(
+                caller,
                 content,
                 tags=tags,
                 kind=kind,
@@ -122,7 +123,7 @@ def build_server(runtime: MemoryRuntime, identity: Identity, public_url: str) ->
                 supersedes=supersedes or (),
                 ttl=ttl,
                 expires_at=expires_at,
-            )
+            ),
         )
 
     @mcp.tool(annotations=ToolAnnotations(title="Recall", read_only_hint=True))
@@ -148,8 +149,9 @@ def build_server(runtime: MemoryRuntime, identity: Identity, public_url: str) ->
         whole, with `matched_part` the passage that matched.
         """
         return await call(
-            runtime.recall(
-                caller(ctx),
+            ctx,
+            lambda caller: runtime.recall(
+                caller,
                 query,
                 limit=limit,
                 tags=tags,
@@ -158,7 +160,7 @@ def build_server(runtime: MemoryRuntime, identity: Identity, public_url: str) ->
                 until=until,
                 include_superseded=include_superseded,
                 explain=explain,
-            )
+            ),
         )
 
     @mcp.tool(annotations=ToolAnnotations(title="Forget", destructive_hint=True, idempotent_hint=True))
@@ -183,8 +185,9 @@ def build_server(runtime: MemoryRuntime, identity: Identity, public_url: str) ->
         everything needs everything=true and confirm set to the namespace's name.
         """
         return await call(
-            runtime.forget(
-                caller(ctx),
+            ctx,
+            lambda caller: runtime.forget(
+                caller,
                 ids,
                 tags=tags,
                 kind=kind,
@@ -194,14 +197,14 @@ def build_server(runtime: MemoryRuntime, identity: Identity, public_url: str) ->
                 everything=everything,
                 confirm=confirm,
                 dry_run=dry_run,
-            )
+            ),
         )
 
     @mcp.resource(HISTORY_URI, name="history", mime_type="application/json")
     async def history(memory_id: str, ctx: Context) -> str:
         """What happened to one memory, oldest first: created, reinforced, updated, superseded, forgotten."""
         try:
-            found = await call(runtime.history(caller(ctx), memory_id))
+            found = await call(ctx, lambda caller: runtime.history(caller, memory_id))
         except ToolError as exc:
             missing = isinstance(exc.__cause__, NotFound)
             raise (ResourceNotFoundError if missing else ResourceError)(str(exc)) from exc
@@ -211,11 +214,11 @@ def build_server(runtime: MemoryRuntime, identity: Identity, public_url: str) ->
     async def status() -> str:
         """This server: its process, endpoints, data directory, model, and memories per namespace you hold."""
         ctx = _reading.get()
+        if ctx is None:
+            raise ResourceError("the status was read outside a request")
         try:
-            if ctx is None:
-                raise MemoryServerError("the status was read outside a request")
-            return (await runtime.status(caller(ctx))).model_dump_json()
-        except MemoryServerError as exc:
+            return (await call(ctx, runtime.status)).model_dump_json()
+        except ToolError as exc:
             raise ResourceError(str(exc)) from exc
 
     @mcp.custom_route("/health", methods=["GET"])

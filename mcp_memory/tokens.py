@@ -41,6 +41,11 @@ class TokenRecord(BaseModel):
     def principal(self) -> Principal:
         return Principal.granted(self.name, self.namespaces, read_only=self.read_only)
 
+    @property
+    def key(self) -> str:
+        """Tells this token from an earlier one of the same name (an HTTP session is bound to it)."""
+        return f"{self.name}#{self.sha256[:16]}"
+
 
 class _TokenFile(BaseModel):
     version: int = 1
@@ -53,13 +58,13 @@ class TokenStore:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / "tokens.json"
         self._lock = FileLock(data_dir / "tokens.lock")
-        self._seen: tuple[int, int, int] | None = None  # (inode, size, mtime) of the file last read
+        self._seen: bytes | None = None  # the file as last parsed
         self._by_digest: dict[str, TokenRecord] = {}
         self._read_lock = threading.Lock()
 
     def create(self, name: str, namespaces: Sequence[str], *, read_only: bool = False) -> str:
         """A new token for `namespaces` (the first is its default); returned once, stored as a hash."""
-        if not NAME_RE.match(name):
+        if not NAME_RE.fullmatch(name):
             raise InvalidInput(f"invalid token name {name!r}: use 1-64 letters, digits, '.', '_' or '-'")
         if not namespaces:
             raise InvalidInput("a token needs at least one namespace: pass --namespace NS")
@@ -76,10 +81,19 @@ class TokenStore:
             self._save(stored)
         return token
 
+    def create_first(self, name: str, namespaces: Sequence[str]) -> str | None:
+        """A token, only if none was ever made here: revoking every token later keeps HTTP closed."""
+        with self._lock:
+            if self.path.exists():
+                return None
+            return self.create(name, namespaces)
+
     def records(self) -> list[TokenRecord]:
+        """Every token's record, oldest first."""
         return self._load().tokens
 
     def revoke(self, name: str) -> TokenRecord:
+        """Remove a token; a server that reads this file refuses it from its next request on."""
         with self._lock:
             stored = self._load()
             found = [t for t in stored.tokens if t.name == name]
@@ -90,31 +104,36 @@ class TokenStore:
         return found[0]
 
     def authenticate(self, token: str) -> TokenRecord | None:
-        """The record of a valid token, or None; reads the file again only when it changed."""
+        """The record of a valid token, or None.
+
+        The file is read on every call (it is small) and parsed again only when its bytes changed:
+        no timestamp can hide a revocation.
+        """
         if not token.startswith(PREFIX) or len(token) > MAX_TOKEN_CHARS:
             return None
         with self._read_lock:
-            self._refresh()
+            raw = self._read()
+            if raw != self._seen:
+                self._by_digest = {t.sha256: t for t in self._parse(raw).tokens}
+                self._seen = raw
             return self._by_digest.get(_digest(token))
 
-    def _refresh(self) -> None:
-        try:
-            found = self.path.stat()
-        except FileNotFoundError:
-            self._seen, self._by_digest = None, {}
-            return
-        seen = (found.st_ino, found.st_size, found.st_mtime_ns)
-        if seen != self._seen:
-            self._by_digest = {t.sha256: t for t in self._load().tokens}
-            self._seen = seen
-
     def _load(self) -> _TokenFile:
+        return self._parse(self._read())
+
+    def _read(self) -> bytes:
         try:
-            text = self.path.read_text()
+            return self.path.read_bytes()
         except FileNotFoundError:
+            return b""
+        except OSError as exc:
+            raise MemoryServerError(f"cannot read {self.path} ({exc.strerror}): fix or delete it") from exc
+
+    def _parse(self, raw: bytes) -> _TokenFile:
+        if not raw:
             return _TokenFile()
         try:
-            return _TokenFile.model_validate_json(text)
+            return _TokenFile.model_validate_json(raw)
         except ValidationError as exc:
             raise MemoryServerError(f"{self.path} is damaged ({exc.error_count()} errors): fix or delete it") from exc
 
@@ -130,6 +149,12 @@ class TokenStore:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+        # The rename itself is durable only once the directory is: a revocation must survive a power cut.
+        directory = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
 
 
 def _digest(token: str) -> str:

@@ -19,7 +19,7 @@ MAX_BATCH = 1000  # memories in one remember_many
 
 
 def check_namespace(namespace: str) -> str:
-    if not NAMESPACE_RE.match(namespace):
+    if not NAMESPACE_RE.fullmatch(namespace):
         raise InvalidInput(
             f"invalid namespace {namespace!r}: use 1-63 lowercase letters, digits, '-' or '_', "
             "starting and ending with a letter or digit (for example 'alice' or 'team-web')"
@@ -74,7 +74,7 @@ def check_ids(ids: list[str]) -> list[str]:
         raise InvalidInput("no ids given: pass the ids returned by remember or recall")
     if len(ids) > MAX_IDS:
         raise InvalidInput(f"{len(ids):,} ids given: pass at most {MAX_IDS:,} at a time")
-    bad = [i for i in ids if not ID_RE.match(i)]
+    bad = [i for i in ids if not ID_RE.fullmatch(i)]
     if bad:
         raise InvalidInput(
             f"malformed id(s) {', '.join(map(repr, bad[:5]))}: ids are 32 hex characters, as returned by recall"
@@ -92,7 +92,7 @@ def check_metadata(metadata: dict[str, Scalar]) -> dict[str, Scalar]:
     if len(metadata) > MAX_METADATA_KEYS:
         raise InvalidInput(f"{len(metadata)} metadata keys given: use at most {MAX_METADATA_KEYS}")
     for key, value in metadata.items():
-        if not METADATA_KEY_RE.match(key):
+        if not METADATA_KEY_RE.fullmatch(key):
             raise InvalidInput(f"invalid metadata key {key!r}: use lowercase letters, digits and '_', up to 40")
         if isinstance(value, str) and len(value) > MAX_METADATA_CHARS:
             raise InvalidInput(f"metadata {key!r} is over {MAX_METADATA_CHARS} characters")

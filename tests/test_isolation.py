@@ -9,7 +9,9 @@ and use counts must be exactly as they were.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -367,3 +369,70 @@ def test_the_token_commands_create_list_and_revoke_and_keep_only_a_hash(tmp_path
     missing = cli("revoke", "cursor")
     assert missing.returncode == 2 and "no token named 'cursor'" in missing.stderr
     assert TokenStore(data_dir).authenticate(token) is None
+
+
+async def test_a_request_naming_two_namespaces_is_refused_rather_than_one_picked(server: Server) -> None:
+    async with server.session("team", namespace="team", url=server.url + "?namespace=bob") as team:
+        for tool, arguments in (("recall", {"query": "billing"}), ("remember", {"content": "Which one?"})):
+            assert "several namespaces (bob, team)" in error_text(await team.call_tool(tool, arguments))
+    async with server.session("team", namespace="bob", url=server.url + "?namespace=bob") as agreeing:
+        structured(await agreeing.call_tool("recall", {"query": "billing"}))
+
+
+async def test_a_session_is_bound_to_its_token_not_to_a_name_a_new_token_may_take(server: Server) -> None:
+    store = TokenStore(server.data_dir)
+    old = store.create("rotating", ["bob"])
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    opened = httpx2.post(server.url, json=INITIALIZE, headers={**headers, "Authorization": f"Bearer {old}"}, timeout=60)
+    session_id = opened.headers["mcp-session-id"]
+    store.revoke("rotating")
+    new = store.create("rotating", ["bob"])
+    recall = {
+        "jsonrpc": "2.0",
+        "id": 2,
+        "method": "tools/call",
+        "params": {"name": "recall", "arguments": {"query": "x"}},
+    }
+    reused = httpx2.post(
+        server.url,
+        json=recall,
+        headers={**headers, "Authorization": f"Bearer {new}", "Mcp-Session-Id": session_id},
+        timeout=60,
+    )
+    assert reused.status_code == 404
+    store.revoke("rotating")
+
+
+SEED_ANOTHER_MODEL = """
+import sys
+from conftest import open_test_service
+from mcp_memory.config import Settings
+open_test_service(Settings(data_dir=sys.argv[1])).remember("secretproject", "Project Nightingale ships in May.")
+"""
+
+
+async def test_a_namespace_of_another_model_neither_stops_the_others_nor_shows_its_name(data_dir: Path) -> None:
+    data_dir.mkdir(mode=0o700, parents=True)
+    tests = Path(__file__).parent
+    seeded = subprocess.run(
+        [sys.executable, "-c", SEED_ANOTHER_MODEL, str(data_dir)],
+        env={**os.environ, "PYTHONPATH": str(tests)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    with http_server(data_dir, namespaces=("alice",)) as url:
+        async with http_session(url, "cursor", "alice") as alice:
+            kept = structured(await alice.call_tool("remember", {"content": "Alice's desk is by the window."}))
+            recalled = structured(await alice.call_tool("recall", {"query": "where is Alice's desk"}))
+            assert recalled["memories"][0]["id"] == kept["id"]
+            [status] = (await alice.read_resource("memory://status")).contents
+            shown = json.loads(getattr(status, "text", "{}"))
+            assert shown["namespaces"] == {"alice": 1} and shown["ready"] is True
+            assert shown["data_dir"] is None and shown["socket"] is None  # where the data lives is local business
+            assert "secretproject" not in json.dumps(shown)
+        async with stdio_session(data_dir, "claude-desktop", "secretproject") as local:
+            assert "was embedded with test/hashing" in error_text(
+                await local.call_tool("recall", {"query": "Nightingale"})
+            )

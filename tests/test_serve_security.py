@@ -3,8 +3,10 @@ background servers that go away when nobody uses them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -41,14 +43,18 @@ INITIALIZE = {
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
-def read_token(proc: subprocess.Popen[str], timeout: float = 120.0) -> str | None:
-    """The token a starting `serve` prints on its first start; None if its output ends without one."""
+def read_announcement(proc: subprocess.Popen[str], timeout: float = 120.0) -> tuple[str | None, str]:
+    """The token a starting `serve` prints on its first start (None if its output ends without one),
+    and all it printed about it."""
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout
+    printed = ""
     while time.monotonic() < deadline and (line := proc.stdout.readline()):
-        if found := re.search(r"mcpm_[A-Za-z0-9_-]{20,}", line):
-            return found.group(0)
-    return None
+        printed += line
+        if line.startswith("Hosts that run"):
+            break
+    found = re.search(r"mcpm_[A-Za-z0-9_-]{20,}", printed)
+    return (found.group(0) if found else None), printed
 
 
 async def test_a_first_serve_hands_out_one_token_for_the_default_namespace_and_keeps_only_its_hash(
@@ -64,8 +70,9 @@ async def test_a_first_serve_hands_out_one_token_for_the_default_namespace_and_k
         text=True,
     ) as first:
         try:
-            token = read_token(first)
+            token, printed = read_announcement(first)
             assert token, "the first serve printed no token"
+            assert f"to {url}," in printed
             wait_for_http(url.removesuffix("/mcp") + "/health", first, data_dir / "owner.log")  # type: ignore[arg-type]
             async with http_session(url, "claude-code", token=token) as session:
                 structured(await session.call_tool("remember", {"content": "The first token works."}))
@@ -85,6 +92,43 @@ async def test_a_first_serve_hands_out_one_token_for_the_default_namespace_and_k
     assert again.returncode == 0, again.stderr
     assert "mcpm_" not in again.stdout  # a token is shown once, on the first start only
     assert len(TokenStore(data_dir).records()) == 1
+    TokenStore(data_dir).revoke("default")
+    closed = subprocess.run(
+        [EXECUTABLE, "serve", "--port", str(port), "--idle-exit", "0.5"],
+        env=server_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert closed.returncode == 0, closed.stderr
+    assert "mcpm_" not in closed.stdout and TokenStore(data_dir).records() == []  # revoking all keeps HTTP closed
+
+
+async def test_a_server_on_ipv6_loopback_serves_tokens_and_says_where(data_dir: Path) -> None:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("this machine has no IPv6 loopback")
+    port = free_port()
+    with subprocess.Popen(
+        [EXECUTABLE, "serve", "--host", "::1", "--port", str(port)],
+        env=server_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as server:
+        try:
+            token, printed = read_announcement(server)
+            url = f"http://[::1]:{port}/mcp"
+            assert token and f"to {url}," in printed
+            wait_for_http(f"http://[::1]:{port}/health", server, data_dir / "owner.log")  # type: ignore[arg-type]
+            assert OwnerFiles(data_dir).read_info()["http"] == url  # type: ignore[index]
+            async with http_session(url, "claude-code", token=token) as session:
+                structured(await session.call_tool("remember", {"content": "IPv6 loopback works."}))
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
 
 
 def test_serving_without_tokens_is_refused_on_anything_but_loopback(data_dir: Path) -> None:
@@ -178,8 +222,12 @@ async def test_a_server_started_by_a_bridge_stops_when_idle_but_one_started_by_h
         async with stdio_session(by_bridge, "claude-desktop", **idle) as session:
             background = (await owner_status(session))["pid"]
         files = OwnerFiles(by_bridge)
+        knocking = str((files.read_info() or {})["http"])
         with anyio.fail_after(120):  # bounded: the owner stops once no client is left for its idle time
             while files.is_owned():
+                # A page knocking without a token is refused, and is no reason to stay up.
+                with contextlib.suppress(httpx2.TransportError):
+                    assert httpx2.get(knocking, timeout=5).status_code == 401
                 await anyio.sleep(0.1)
         assert "stopping (idle for 1 s)" in files.log.read_text()
         assert f"owner {background} stopped" in files.log.read_text()

@@ -7,7 +7,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mcp_memory.errors import AccessDenied, InvalidInput
+from mcp_memory.errors import AccessDenied, InvalidInput, MemoryServerError
 from mcp_memory.identity import MemoryAccess, TokenVerifier
 from mcp_memory.principal import Caller, Principal
 from mcp_memory.tokens import TokenStore
@@ -46,10 +46,10 @@ def test_a_token_s_principal_holds_its_namespaces_first_one_by_default(tmp_path:
 
 def test_the_trusted_socket_principal_names_any_valid_namespace() -> None:
     local = Principal(name="local", default_namespace="alice")
-    assert Caller(local).namespace == "alice"
-    assert Caller(local, "bob").namespace == "bob"
+    assert Caller(local).namespace() == "alice"
+    assert Caller(local, "bob").namespace() == "bob"
     with pytest.raises(InvalidInput, match="invalid namespace"):
-        _ = Caller(local, "Not Valid!").namespace
+        Caller(local, "Not Valid!").namespace()
 
 
 def test_tokens_that_are_malformed_unknown_or_in_a_damaged_file_admit_nobody(tmp_path: Path) -> None:
@@ -65,8 +65,24 @@ def test_tokens_that_are_malformed_unknown_or_in_a_damaged_file_admit_nobody(tmp
     assert access.token == ""  # the secret is not carried around the server
     for wrong in ("", "mcpm_", token[:-1], token + "x", "mcpm_" + "a" * 400, token.upper()):
         assert anyio.run(verify, wrong) is None
-    (tmp_path / "tokens.json").write_text("{not json")
+    for damage in (b"{not json", b"\xff\xfe not text", b'{"tokens": [{"name": 1}]}'):
+        (tmp_path / "tokens.json").write_bytes(damage)
+        assert anyio.run(verify, token) is None
+    (tmp_path / "tokens.json").unlink()
+    (tmp_path / "tokens.json").mkdir()
     assert anyio.run(verify, token) is None
+    with pytest.raises(MemoryServerError, match="tokens.json"):
+        store.records()
+
+
+def test_a_first_token_is_made_only_where_no_token_was_ever_made(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path)
+    first = store.create_first("default", ["default"])
+    assert first is not None and store.authenticate(first) is not None
+    assert store.create_first("default", ["default"]) is None
+    store.revoke("default")
+    assert store.create_first("default", ["default"]) is None  # revoking every token keeps HTTP closed
+    assert store.records() == []
 
 
 def test_bad_token_requests_are_refused_with_a_reason(tmp_path: Path) -> None:
