@@ -28,6 +28,14 @@ EXECUTABLE = str(Path(sys.executable).with_name("mcp-memory"))
 CALL_TIMEOUT = 120.0
 # What the token of a test server grants, unless a test asks for others.
 TEST_NAMESPACES = ("default", "alice", "bob", "team", "wifi", "ns", "shared")
+# An MCP handshake and the headers it needs, for tests that speak plain HTTP to the server.
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "curl", "version": "0"}},
+}
+RAW_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 _server_tokens: dict[str, str] = {}  # host:port of a running test server -> the token it was started with
 _SERVER_TOKEN = object()
 

@@ -23,6 +23,8 @@ import pytest
 from mcp import ClientSession, MCPError
 from mcp_clients import (
     EXECUTABLE,
+    INITIALIZE,
+    RAW_HEADERS,
     error_text,
     http_server,
     http_session,
@@ -39,12 +41,6 @@ ALICE_FACTS = [
     ("Alice is planning a surprise party for Bob on the 14th.", ["private", "party"]),
     ("Alice prefers tabs over spaces in Python.", ["code"]),
 ]
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "curl", "version": "0"}},
-}
 BOB_FACTS = [("Bob's favourite editor is Emacs.", ["code"]), ("Bob runs the billing service.", ["work"])]
 
 
@@ -242,35 +238,30 @@ async def test_requests_without_a_valid_token_get_401_with_a_bearer_challenge(se
     assert await alice_snapshot(server) == before
 
 
-async def test_a_session_opened_by_one_token_cannot_be_used_with_another(server: Server) -> None:
-    before = await alice_snapshot(server)
-    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "curl", "version": "0"}},
-    }
+def open_raw_session(server: Server, token: str) -> str:
+    """An MCP session opened over plain HTTP with `token`; its id."""
     opened = httpx2.post(
-        server.url,
-        json=initialize,
-        headers={**headers, "Authorization": f"Bearer {server.tokens['alice']}"},
-        timeout=60,
+        server.url, json=INITIALIZE, headers={**RAW_HEADERS, "Authorization": f"Bearer {token}"}, timeout=60
     )
-    assert opened.status_code == 200
-    session_id = opened.headers["mcp-session-id"]
+    assert opened.status_code == 200, opened.text
+    return str(opened.headers["mcp-session-id"])
+
+
+def recall_in_session(server: Server, token: str, session_id: str, query: str) -> httpx2.Response:
     recall = {
         "jsonrpc": "2.0",
         "id": 2,
         "method": "tools/call",
-        "params": {"name": "recall", "arguments": {"query": "PIN"}},
+        "params": {"name": "recall", "arguments": {"query": query}},
     }
-    hijack = httpx2.post(
-        server.url,
-        json=recall,
-        headers={**headers, "Authorization": f"Bearer {server.tokens['bob']}", "Mcp-Session-Id": session_id},
-        timeout=60,
-    )
+    headers = {**RAW_HEADERS, "Authorization": f"Bearer {token}", "Mcp-Session-Id": session_id}
+    return httpx2.post(server.url, json=recall, headers=headers, timeout=60)
+
+
+async def test_a_session_opened_by_one_token_cannot_be_used_with_another(server: Server) -> None:
+    before = await alice_snapshot(server)
+    session_id = open_raw_session(server, server.tokens["alice"])
+    hijack = recall_in_session(server, server.tokens["bob"], session_id, "PIN")
     assert hijack.status_code == 404
     assert "Whiskers" not in hijack.text
     assert await alice_snapshot(server) == before
@@ -381,25 +372,9 @@ async def test_a_request_naming_two_namespaces_is_refused_rather_than_one_picked
 
 async def test_a_session_is_bound_to_its_token_not_to_a_name_a_new_token_may_take(server: Server) -> None:
     store = TokenStore(server.data_dir)
-    old = store.create("rotating", ["bob"])
-    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-    opened = httpx2.post(server.url, json=INITIALIZE, headers={**headers, "Authorization": f"Bearer {old}"}, timeout=60)
-    session_id = opened.headers["mcp-session-id"]
+    session_id = open_raw_session(server, store.create("rotating", ["bob"]))
     store.revoke("rotating")
-    new = store.create("rotating", ["bob"])
-    recall = {
-        "jsonrpc": "2.0",
-        "id": 2,
-        "method": "tools/call",
-        "params": {"name": "recall", "arguments": {"query": "x"}},
-    }
-    reused = httpx2.post(
-        server.url,
-        json=recall,
-        headers={**headers, "Authorization": f"Bearer {new}", "Mcp-Session-Id": session_id},
-        timeout=60,
-    )
-    assert reused.status_code == 404
+    assert recall_in_session(server, store.create("rotating", ["bob"]), session_id, "editor").status_code == 404
     store.revoke("rotating")
 
 

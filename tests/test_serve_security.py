@@ -9,6 +9,8 @@ import re
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
@@ -16,6 +18,8 @@ import httpx2
 import pytest
 from mcp_clients import (
     EXECUTABLE,
+    INITIALIZE,
+    RAW_HEADERS,
     error_text,
     free_port,
     http_server,
@@ -28,19 +32,12 @@ from mcp_clients import (
 )
 
 from mcp_memory.errors import InvalidInput
+from mcp_memory.http_app import http_url
 from mcp_memory.models import MemoryInput
 from mcp_memory.owner_files import OwnerFiles, stop_owner
 from mcp_memory.service import MemoryService
 from mcp_memory.tokens import TokenStore
 from mcp_memory.validation import MAX_BATCH, MAX_IDS, MAX_QUERY_CHARS
-
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "curl", "version": "0"}},
-}
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 def read_announcement(proc: subprocess.Popen[str], timeout: float = 120.0) -> tuple[str | None, str]:
@@ -57,49 +54,55 @@ def read_announcement(proc: subprocess.Popen[str], timeout: float = 120.0) -> tu
     return (found.group(0) if found else None), printed
 
 
-async def test_a_first_serve_hands_out_one_token_for_the_default_namespace_and_keeps_only_its_hash(
-    data_dir: Path,
-) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/mcp"
+@contextmanager
+def first_serve(data_dir: Path, host: str, port: int) -> Iterator[tuple[str, str]]:
+    """`serve` started by hand on a new data directory; yields the token it printed and its MCP URL."""
+    url = http_url(host, port)
     with subprocess.Popen(
-        [EXECUTABLE, "serve", "--port", str(port)],
+        [EXECUTABLE, "serve", "--host", host, "--port", str(port)],
         env=server_env(data_dir),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-    ) as first:
+    ) as server:
         try:
-            token, printed = read_announcement(first)
+            token, printed = read_announcement(server)
             assert token, "the first serve printed no token"
             assert f"to {url}," in printed
-            wait_for_http(url.removesuffix("/mcp") + "/health", first, data_dir / "owner.log")  # type: ignore[arg-type]
-            async with http_session(url, "claude-code", token=token) as session:
-                structured(await session.call_tool("remember", {"content": "The first token works."}))
-                assert (await owner_status(session))["namespaces"] == {"default": 1}
-            assert token not in (data_dir / "tokens.json").read_text()
-            assert [t.name for t in TokenStore(data_dir).records()] == ["default"]
+            wait_for_http(url.removesuffix("/mcp") + "/health", server, data_dir / "owner.log")  # type: ignore[arg-type]
+            yield token, url
         finally:
-            first.terminate()
-            first.wait(timeout=60)
-    again = subprocess.run(
+            server.terminate()
+            server.wait(timeout=60)
+
+
+def serve_briefly(data_dir: Path, port: int) -> subprocess.CompletedProcess[str]:
+    """`serve` by hand, stopping as soon as it is idle: what it prints on starting."""
+    return subprocess.run(
         [EXECUTABLE, "serve", "--port", str(port), "--idle-exit", "0.5"],
         env=server_env(data_dir),
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+async def test_a_first_serve_hands_out_one_token_for_the_default_namespace_and_keeps_only_its_hash(
+    data_dir: Path,
+) -> None:
+    port = free_port()
+    with first_serve(data_dir, "127.0.0.1", port) as (token, url):
+        async with http_session(url, "claude-code", token=token) as session:
+            structured(await session.call_tool("remember", {"content": "The first token works."}))
+            assert (await owner_status(session))["namespaces"] == {"default": 1}
+        assert token not in (data_dir / "tokens.json").read_text()
+        assert [t.name for t in TokenStore(data_dir).records()] == ["default"]
+    again = serve_briefly(data_dir, port)
     assert again.returncode == 0, again.stderr
     assert "mcpm_" not in again.stdout  # a token is shown once, on the first start only
     assert len(TokenStore(data_dir).records()) == 1
     TokenStore(data_dir).revoke("default")
-    closed = subprocess.run(
-        [EXECUTABLE, "serve", "--port", str(port), "--idle-exit", "0.5"],
-        env=server_env(data_dir),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    closed = serve_briefly(data_dir, port)
     assert closed.returncode == 0, closed.stderr
     assert "mcpm_" not in closed.stdout and TokenStore(data_dir).records() == []  # revoking all keeps HTTP closed
 
@@ -110,25 +113,11 @@ async def test_a_server_on_ipv6_loopback_serves_tokens_and_says_where(data_dir: 
             probe.bind(("::1", 0))
     except OSError:
         pytest.skip("this machine has no IPv6 loopback")
-    port = free_port()
-    with subprocess.Popen(
-        [EXECUTABLE, "serve", "--host", "::1", "--port", str(port)],
-        env=server_env(data_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as server:
-        try:
-            token, printed = read_announcement(server)
-            url = f"http://[::1]:{port}/mcp"
-            assert token and f"to {url}," in printed
-            wait_for_http(f"http://[::1]:{port}/health", server, data_dir / "owner.log")  # type: ignore[arg-type]
-            assert OwnerFiles(data_dir).read_info()["http"] == url  # type: ignore[index]
-            async with http_session(url, "claude-code", token=token) as session:
-                structured(await session.call_tool("remember", {"content": "IPv6 loopback works."}))
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
+    with first_serve(data_dir, "::1", free_port()) as (token, url):
+        assert url.startswith("http://[::1]:")
+        assert OwnerFiles(data_dir).read_info()["http"] == url  # type: ignore[index]
+        async with http_session(url, "claude-code", token=token) as session:
+            structured(await session.call_tool("remember", {"content": "IPv6 loopback works."}))
 
 
 def test_serving_without_tokens_is_refused_on_anything_but_loopback(data_dir: Path) -> None:
@@ -159,7 +148,7 @@ def test_requests_naming_another_host_or_coming_from_another_origin_are_refused_
         base = url.removesuffix("/mcp")
         port = int(base.rsplit(":", 1)[1])
         token = TokenStore(data_dir).create("browser-test", ["default"])
-        authorised = {**MCP_HEADERS, "Authorization": f"Bearer {token}"}
+        authorised = {**RAW_HEADERS, "Authorization": f"Bearer {token}"}
         for path in ("/health", "/mcp", "/anything"):
             assert httpx2.get(base + path, headers={"Host": "evil.example"}, timeout=30).status_code == 421
             assert httpx2.get(base + path, headers={"Host": f"evil.example:{port}"}, timeout=30).status_code == 421
@@ -193,7 +182,7 @@ async def test_requests_over_a_cap_get_a_clear_error_and_store_nothing(data_dir:
             ]
             for tool, arguments, message in over:
                 assert message in error_text(await session.call_tool(tool, arguments)), (tool, message)
-            headers = {**MCP_HEADERS, "Authorization": f"Bearer {TokenStore(data_dir).create('big', ['alice'])}"}
+            headers = {**RAW_HEADERS, "Authorization": f"Bearer {TokenStore(data_dir).create('big', ['alice'])}"}
             body = json.dumps({**INITIALIZE, "padding": "x" * (1024 * 1024)})
             assert httpx2.post(url, content=body, headers=headers, timeout=60).status_code == 413
             recalled = structured(await session.call_tool("recall", {"query": "Alice memory", "limit": 50}))
