@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import anyio
@@ -37,6 +37,22 @@ async def read_hello(buffered: BufferedByteReceiveStream) -> dict[str, Any]:
     return hello
 
 
+def malformed_answer(line: bytes) -> mcp_types.JSONRPCError:
+    """The JSON-RPC error answering a line that is no valid message: -32700 when it is not JSON, else -32600
+    (with the line's id when it has a usable one)."""
+    try:
+        parsed = json.loads(line)
+    except (ValueError, RecursionError):
+        code, text, found = mcp_types.PARSE_ERROR, "Parse error: the line is not JSON", None
+    else:
+        found = parsed if isinstance(parsed, dict) else {}
+        code, text = mcp_types.INVALID_REQUEST, "Invalid request: not a JSON-RPC 2.0 message this server takes"
+    request_id = (found or {}).get("id")
+    if isinstance(request_id, bool) or not isinstance(request_id, str | int):
+        request_id = None
+    return mcp_types.JSONRPCError(jsonrpc="2.0", id=request_id, error=mcp_types.ErrorData(code=code, message=text))
+
+
 @asynccontextmanager
 async def message_streams(stream: ByteStream, buffered: BufferedByteReceiveStream) -> AsyncIterator[Streams]:
     """The SDK's session streams over a socket; leaving the block stops both directions."""
@@ -59,6 +75,9 @@ async def message_streams(stream: ByteStream, buffered: BufferedByteReceiveStrea
                 try:
                     message = mcp_types.jsonrpc_message_adapter.validate_json(line, by_name=False)
                 except Exception as exc:
+                    # The SDK drops what it cannot parse; a caller waiting for an answer would wait forever.
+                    with suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
+                        await outgoing.send(SessionMessage(malformed_answer(line)))
                     await incoming_send.send(exc)
                     continue
                 await incoming_send.send(SessionMessage(message))

@@ -10,6 +10,8 @@ from mcp_memory.errors import InvalidInput
 YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
 ISO_LIKE = re.compile(r"^\d{4}-\d")
 SECONDS = re.compile(r"^\d+(\.\d+)?$")
+# A date or a duration is a short phrase; the phrase parser's time grows with the length of its input.
+MAX_PHRASE_CHARS = 100
 
 
 def parse_instant(
@@ -23,7 +25,7 @@ def parse_instant(
     current time), as the past ('friday': the last one) unless `future`. A time without an
     offset is taken as UTC.
     """
-    text = value.strip()
+    text = _short(value, field)
     try:
         parsed, period = datetime.fromisoformat(text), "day" if _is_bare_date(text) else "time"
     except ValueError:
@@ -39,6 +41,16 @@ def parse_instant(
         return _bound(parsed, period, end_of_period).astimezone(UTC)
     except OverflowError:
         raise InvalidInput(f"{field}: {text!r} is out of the range of dates this server handles") from None
+
+
+def _short(value: str, field: str) -> str:
+    text = value.strip()
+    if len(text) > MAX_PHRASE_CHARS:
+        raise InvalidInput(
+            f"{field} is {len(text):,} characters long: give a date or a duration in at most {MAX_PHRASE_CHARS}, "
+            "such as '2024-05-01', 'last week' or '7 days'"
+        )
+    return text
 
 
 def parse_optional(
@@ -102,7 +114,7 @@ def _is_bare_date(text: str) -> bool:
 
 def parse_ttl(value: str, now: datetime) -> datetime:
     """When a memory given a time to live expires: '7 days', '2 weeks', or ISO 8601 (P7D, PT12H)."""
-    text = value.strip()
+    text = _short(value, "ttl")
     span = _duration(text, now)
     if span <= timedelta(0):
         raise InvalidInput(f"ttl: {text!r} is not a positive duration; say how long to keep the memory: '30 days'")

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from mcp_memory.errors import InvalidInput
-from mcp_memory.timeparse import parse_instant, parse_optional
+from mcp_memory.timeparse import parse_instant, parse_optional, parse_ttl
 
 NOW = datetime(2023, 5, 8, 13, 56, tzinfo=UTC)  # a Monday
 
@@ -52,3 +52,11 @@ def test_anything_else_is_rejected_with_the_forms_to_use(text: str) -> None:
 def test_an_absent_or_blank_date_is_no_condition() -> None:
     assert parse_optional(None, "since") is None
     assert parse_optional("  ", "since") is None
+
+
+def test_a_date_or_duration_longer_than_a_phrase_is_refused_before_it_is_parsed() -> None:
+    now = datetime(2024, 5, 15, tzinfo=UTC)
+    with pytest.raises(InvalidInput, match="at most 100"):
+        parse_instant("1 " * 500_000, "occurred_at", now=now)
+    with pytest.raises(InvalidInput, match="ttl is 999,999 characters long"):
+        parse_ttl("7 " * 500_000, now)
