@@ -16,7 +16,7 @@ from pydantic import AnyHttpUrl
 
 from mcp_memory import __version__
 from mcp_memory import tool_args as args
-from mcp_memory.errors import MemoryServerError, NotFound
+from mcp_memory.errors import AccessDenied, InvalidInput, MemoryServerError, NotFound
 from mcp_memory.identity import READ, Identity
 from mcp_memory.models import ForgetResult, Kind, RecallResult, RememberResult
 from mcp_memory.principal import Caller
@@ -206,8 +206,9 @@ def build_server(runtime: MemoryRuntime, identity: Identity, public_url: str) ->
         try:
             found = await call(ctx, lambda caller: runtime.history(caller, memory_id))
         except ToolError as exc:
-            missing = isinstance(exc.__cause__, NotFound)
-            raise (ResourceNotFoundError if missing else ResourceError)(str(exc)) from exc
+            # An unknown, malformed or foreign id is the caller's mistake (-32602), not the server's (-32603).
+            asked_wrong = isinstance(exc.__cause__, NotFound | InvalidInput | AccessDenied)
+            raise (ResourceNotFoundError if asked_wrong else ResourceError)(str(exc)) from exc
         return found.model_dump_json()
 
     @mcp.resource(STATUS_URI, name="status", mime_type="application/json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sized
 
@@ -96,6 +97,11 @@ def check_metadata(metadata: dict[str, Scalar]) -> dict[str, Scalar]:
             raise InvalidInput(f"invalid metadata key {key!r}: use lowercase letters, digits and '_', up to 40")
         if isinstance(value, str) and len(value) > MAX_METADATA_CHARS:
             raise InvalidInput(f"metadata {key!r} is over {MAX_METADATA_CHARS} characters")
+        # The store keeps 64-bit integers and finite floats; anything else would come back changed, or not at all.
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInput(f"metadata {key!r} is {value}: give a finite number, or a string")
+        if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+            raise InvalidInput(f"metadata {key!r} is too large an integer to keep exactly: give it as a string")
     return dict(metadata)
 
 

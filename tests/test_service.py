@@ -169,3 +169,15 @@ def test_stats_counts_memories_per_namespace(service: MemoryService) -> None:
     stats = service.stats()
     assert stats.namespaces == {"a": 2, "b": 1}
     assert stats.embedding_model == "test/hashing"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(float("nan"), "finite number"), (float("inf"), "finite number"), (2**64, "too large an integer")],
+)
+def test_metadata_the_store_would_change_is_refused_rather_than_stored_otherwise(
+    service: MemoryService, value: object, message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        service.remember("ns", "A memory with odd metadata.", metadata={"odd": value})  # type: ignore[dict-item]
+    assert service.stats().namespaces == {}

@@ -71,7 +71,7 @@ def test_tokens_that_are_malformed_unknown_or_in_a_damaged_file_admit_nobody(tmp
     (tmp_path / "tokens.json").unlink()
     (tmp_path / "tokens.json").mkdir()
     assert anyio.run(verify, token) is None
-    with pytest.raises(MemoryServerError, match="tokens.json"):
+    with pytest.raises(MemoryServerError, match=r"tokens\.json"):
         store.records()
 
 
