@@ -1,4 +1,4 @@
-"""The MCP face of the service: tools, the session's namespace and the host's name as `source`."""
+"""The MCP face of the runtime: tools and resources, each call made as the request's caller (`identity.py`)."""
 
 from __future__ import annotations
 
