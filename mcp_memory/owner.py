@@ -89,7 +89,7 @@ async def run_owner(
             mcp = build_server(runtime, identity, public_url=http_url(settings.host, port).removesuffix("/mcp"))
             if on_owned is not None:
                 on_owned(about)
-            owner = _Owner(mcp, runtime, identity, settings)
+            owner = _Owner(mcp, runtime, identity, settings, port)
             try:
                 await owner.serve(files, about, tcp, signals, idle_exit)
             finally:
@@ -100,8 +100,11 @@ async def run_owner(
 
 
 class _Owner:
-    def __init__(self, mcp: MCPServer, runtime: MemoryRuntime, identity: Identity, settings: Settings) -> None:
+    def __init__(
+        self, mcp: MCPServer, runtime: MemoryRuntime, identity: Identity, settings: Settings, port: int
+    ) -> None:
         self._mcp = mcp
+        self._port = port
         self._loader = runtime.loader
         self._calls = runtime.calls
         self._identity = identity
@@ -117,10 +120,9 @@ class _Owner:
         signals: AsyncIterator[int],
         idle_exit: float | None,
     ) -> None:
-        port = tcp.getsockname()[1] if tcp else self._settings.port
         http = _HttpServer(
             uvicorn.Config(
-                self._counted(build_http_app(self._mcp, self._settings, port)),
+                self._counted(build_http_app(self._mcp, self._settings, self._port)),
                 log_level=self._settings.log_level.lower(),
                 timeout_graceful_shutdown=int(DRAIN_SECONDS),
                 lifespan="on",
