@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ class ChromaStore:
         self._search_ef = search_ef
         self._collections: dict[tuple[str, Shelf], Collection] = {}
         self._cache_lock = threading.Lock()
+        self._foreign: set[str] = set()  # namespaces of another model, already reported
         path.mkdir(parents=True, exist_ok=True)
         with _translated("open the store"):
             self._client = chromadb.PersistentClient(path=str(path / "chroma"), settings=_offline_settings())
@@ -169,9 +170,17 @@ class ChromaStore:
 
     def namespaces(self) -> list[str]:
         with _translated("list namespaces"):
-            names = [c.name for c in self._client.list_collections()]
-        found = {n.removeprefix(p) for n in names for p in PREFIXES.values() if n.startswith(p)}
-        return sorted(found)
+            collections = [(c.name, c.metadata or {}) for c in self._client.list_collections()]
+        found: dict[str, bool] = {}
+        for name, metadata in collections:
+            for prefix in PREFIXES.values():
+                if name.startswith(prefix):
+                    namespace = name.removeprefix(prefix)
+                    found[namespace] = found.get(namespace, True) and self._same_model(metadata)
+        for namespace in sorted(ns for ns, usable in found.items() if not usable and ns not in self._foreign):
+            self._foreign.add(namespace)  # said once: each purge lists the namespaces again
+            log.warning("namespace %s was embedded with another model: left alone until served by it", namespace)
+        return sorted(ns for ns, usable in found.items() if usable)
 
     def _get(
         self,
@@ -217,9 +226,12 @@ class ChromaStore:
         self._collections[(namespace, shelf)] = collection
         return collection
 
+    def _same_model(self, metadata: Mapping[str, Any]) -> bool:
+        return (metadata.get("embedding_model"), metadata.get("embedding_dim")) == (self._model_name, self._dimension)
+
     def _check_model(self, namespace: str, metadata: dict[str, Any]) -> None:
-        model, dim = metadata.get("embedding_model"), metadata.get("embedding_dim")
-        if (model, dim) != (self._model_name, self._dimension):
+        if not self._same_model(metadata):
+            model, dim = metadata.get("embedding_model"), metadata.get("embedding_dim")
             raise ModelMismatch(
                 f"namespace {namespace!r} was embedded with {model} ({dim} dimensions), but this server runs "
                 f"{self._model_name} ({self._dimension} dimensions): start it with "

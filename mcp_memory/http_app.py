@@ -51,11 +51,12 @@ def transport_security(settings: Settings, port: int) -> TransportSecuritySettin
 
 
 def build_http_app(mcp: MCPServer, settings: Settings, port: int) -> ASGIApp:
-    security = transport_security(settings, port)
+    # The guard checks Host and Origin once, for every route; the MCP transport need not check them again.
+    checked = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     app = mcp.streamable_http_app(
-        host=settings.host, transport_security=security, max_request_body_size=settings.max_body_bytes
+        host=settings.host, transport_security=checked, max_request_body_size=settings.max_body_bytes
     )
-    return HostOriginGuard(app, security)
+    return HostOriginGuard(app, transport_security(settings, port))
 
 
 class HostOriginGuard:

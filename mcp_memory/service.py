@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from mcp_memory.config import Settings
 from mcp_memory.embedder import Embedder
-from mcp_memory.errors import InvalidInput, ModelMismatch, NotFound
+from mcp_memory.errors import InvalidInput, NotFound
 from mcp_memory.forgetting import Eraser
 from mcp_memory.history import History
 from mcp_memory.keyword_index import KeywordIndex
@@ -236,7 +236,7 @@ class MemoryService:
         now = now or datetime.now(UTC)
         purged = {}
         with self._write_lock:
-            for namespace in self._usable(self._store.namespaces()):
+            for namespace in self._store.namespaces():
                 expired = [m for shelf in SHELVES for m in self._store.expired(namespace, now, shelf)]
                 if expired:
                     self._eraser.erase(namespace, expired, "expired", now)
@@ -245,7 +245,7 @@ class MemoryService:
 
     def stats(self, only: Collection[str] | None = None) -> Stats:
         """Memories per namespace: every namespace this model can open, or those of `only`."""
-        names = self._usable([ns for ns in self._store.namespaces() if only is None or ns in only])
+        names = [ns for ns in self._store.namespaces() if only is None or ns in only]
         counts = {ns: self._store.count(ns) for ns in names}
         return Stats(data_dir=str(self._settings.data_dir), embedding_model=self._embedder.name, namespaces=counts)
 
@@ -274,8 +274,7 @@ class MemoryService:
         Reindexes the namespaces whose keyword index disagrees with the store; returns them.
         """
         # A move cut short leaves a memory on both shelves, so its namespace disagrees too.
-        usable = self._usable(self._store.namespaces())
-        stale = [ns for ns in usable if self._keywords.count(ns) != self._store.size(ns)]
+        stale = [ns for ns in self._store.namespaces() if self._keywords.count(ns) != self._store.size(ns)]
         for namespace in stale:
             moved = [r.id for batch in self._store.scan(namespace, "superseded") for r in batch]
             if twice := [r.id for r in self._store.get(namespace, moved, "live")]:
@@ -285,19 +284,6 @@ class MemoryService:
             log.warning("rebuilding the keyword index of %s", ", ".join(stale))
             self.reindex(stale)
         return stale
-
-    def _usable(self, namespaces: Sequence[str]) -> list[str]:
-        """The namespaces this model can open; another model's are left alone (their calls say why), so that
-        one of them never stops the server for every other namespace."""
-        usable = []
-        for namespace in namespaces:
-            try:
-                self._store.size(namespace)
-            except ModelMismatch as exc:
-                log.warning("skipping namespace %s: %s", namespace, exc)
-                continue
-            usable.append(namespace)
-        return usable
 
     @staticmethod
     def _filter(
