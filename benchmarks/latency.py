@@ -30,8 +30,8 @@ import anyio
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from mcp_clients import http_session, stdio_session, structured
 
-from mcp_memory.owner_files import OwnerFiles, stop_owner
-from mcp_memory.tokens import TokenStore
+from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
+from mcp_memory.serve.tokens import TokenStore
 
 PEOPLE = ["Alice", "Bob", "Chen", "Dana", "Emeka", "Farah", "Goran", "Hana", "Ivan", "Jun"]
 TOPICS = [

@@ -27,11 +27,11 @@ from typing import Any
 
 import dateparser
 
-from mcp_memory.config import Settings
-from mcp_memory.history import History
-from mcp_memory.models import MemoryInput
-from mcp_memory.runtime import open_service
-from mcp_memory.service import MemoryService
+from mcp_memory.core.config import Settings
+from mcp_memory.core.models import MemoryInput
+from mcp_memory.core.service import MemoryService
+from mcp_memory.serve.runtime import open_service
+from mcp_memory.storage.history import History
 
 KS = (1, 5, 10, 20, 50)
 EVIDENCE = re.compile(r"D:?(\d+):0*(\d+)")

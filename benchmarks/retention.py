@@ -25,10 +25,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from texts import QUESTION, long_note
 
-from mcp_memory.config import Settings
-from mcp_memory.models import MemoryInput
-from mcp_memory.runtime import open_service
-from mcp_memory.service import MemoryService
+from mcp_memory.core.config import Settings
+from mcp_memory.core.models import MemoryInput
+from mcp_memory.core.service import MemoryService
+from mcp_memory.serve.runtime import open_service
 
 DISTRACTORS = ("The Oslo office opened in 2019.", "Backups run nightly at 02:00.", "Power cuts are rare.")
 

@@ -18,10 +18,10 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from mcp_memory.config import Settings
-from mcp_memory.errors import MemoryServerError
-from mcp_memory.models import ForgetResult, Kind, RecallResult, RememberResult
-from mcp_memory.owner_files import OwnerFiles, stop_owner
+from mcp_memory.core.config import Settings
+from mcp_memory.core.errors import MemoryServerError
+from mcp_memory.core.models import ForgetResult, Kind, RecallResult, RememberResult
+from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
 
 app = typer.Typer(
     help="A local-first memory server for AI assistants, spoken over MCP.",
@@ -57,7 +57,7 @@ def stdio(namespace: Namespace = None, data_dir: DataDir = None) -> None:
     A light bridge to the data directory's owner (`serve`), which it starts in the background when
     none runs. Every host may run its own; they all share one store.
     """
-    from mcp_memory.bridge import main as bridge
+    from mcp_memory.serve.bridge import main as bridge
 
     args = [*(["--namespace", namespace] if namespace else []), *(["--data-dir", str(data_dir)] if data_dir else [])]
     raise typer.Exit(bridge(args))
@@ -95,7 +95,7 @@ def serve(
     token: they reach the server over its private unix socket. Only one process may own a data
     directory; a second `serve` exits naming the first.
     """
-    from mcp_memory.owner import run_owner
+    from mcp_memory.serve.owner import run_owner
 
     settings = settings_from(
         host=host, port=port, namespace=namespace, data_dir=data_dir, auth=False if no_auth else None
@@ -214,7 +214,7 @@ def history(
     as_json: AsJson = False,
 ) -> None:
     """Show what happened to a memory: created, reinforced, updated, superseded, forgotten."""
-    from mcp_memory.client import read_history
+    from mcp_memory.serve.client import read_history
 
     settings = settings_from(namespace=namespace, data_dir=data_dir)
     result = _run(lambda: read_history(settings, memory_id))
@@ -231,7 +231,7 @@ def history(
 @app.command()
 def stats(data_dir: DataDir = None, as_json: AsJson = False) -> None:
     """Show the store's location, model and memory count per namespace (starting the server if needed)."""
-    from mcp_memory.client import read_status
+    from mcp_memory.serve.client import read_status
 
     settings = settings_from(data_dir=data_dir)
     status = _run(lambda: read_status(settings))
@@ -244,7 +244,7 @@ def stats(data_dir: DataDir = None, as_json: AsJson = False) -> None:
 @app.command()
 def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
     """Show whether a server owns the data directory: pid, socket, HTTP address, model and memory counts."""
-    from mcp_memory.client import read_status
+    from mcp_memory.serve.client import read_status
 
     settings = settings_from(data_dir=data_dir)
     if not OwnerFiles(settings.data_dir).is_owned():
@@ -283,8 +283,8 @@ def reindex(
     data_dir: DataDir = None,
 ) -> None:
     """Rebuild the keyword index from the vector store. Stop the server first: this command owns the store."""
-    from mcp_memory.owner import hold_directory
-    from mcp_memory.runtime import open_service
+    from mcp_memory.serve.owner import hold_directory
+    from mcp_memory.serve.runtime import open_service
 
     settings = settings_from(data_dir=data_dir)
     files = OwnerFiles(settings.data_dir)
@@ -309,7 +309,7 @@ def guarded(operation: Any) -> Any:
 def _call(
     tool: str, arguments: dict[str, Any], result: type[BaseModel], namespace: str | None, data_dir: Path | None
 ) -> Any:
-    from mcp_memory.client import call_tool
+    from mcp_memory.serve.client import call_tool
 
     settings = settings_from(namespace=namespace, data_dir=data_dir)
     present = {k: v for k, v in arguments.items() if v is not None}
@@ -343,3 +343,5 @@ def main() -> None:
 from mcp_memory.token_cli import first_token, token_app  # noqa: E402 - it builds on the options above
 
 app.add_typer(token_app, name="token")
+# They register `install`, `uninstall`, `export`, `import`, `namespaces` and `reembed` on the app above.
+from mcp_memory import install_cli, maintenance_cli, transfer_cli  # noqa: E402, F401

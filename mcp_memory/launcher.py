@@ -8,7 +8,7 @@ import sys
 def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["stdio"] and not {"-h", "--help"} & set(args):
-        from mcp_memory.bridge import main as bridge
+        from mcp_memory.serve.bridge import main as bridge
 
         sys.exit(bridge(args[1:]))
     from mcp_memory.cli import main as cli

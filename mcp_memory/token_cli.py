@@ -14,11 +14,11 @@ import typer
 from rich.table import Table
 
 from mcp_memory.cli import AsJson, DataDir, guarded, out, settings_from
-from mcp_memory.config import Settings
-from mcp_memory.http_app import http_url
-from mcp_memory.models import OwnerInfo
-from mcp_memory.owner_files import OwnerFiles
-from mcp_memory.tokens import TokenStore
+from mcp_memory.core.config import Settings
+from mcp_memory.core.models import OwnerInfo
+from mcp_memory.serve.http_app import http_url
+from mcp_memory.serve.owner_files import OwnerFiles
+from mcp_memory.serve.tokens import TokenStore
 
 token_app = typer.Typer(help="Access tokens for HTTP hosts: create, list, revoke.", no_args_is_help=True)
 

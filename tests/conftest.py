@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 from fakes import HashingEmbedder
 
-from mcp_memory.chroma_store import ChromaStore
-from mcp_memory.config import Settings
-from mcp_memory.history import History
-from mcp_memory.keyword_index import KeywordIndex
-from mcp_memory.owner_files import OwnerFiles, stop_owner
-from mcp_memory.service import MemoryService
+from mcp_memory.core.config import Settings
+from mcp_memory.core.service import MemoryService
+from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
+from mcp_memory.storage.chroma_store import ChromaStore
+from mcp_memory.storage.history import History
+from mcp_memory.storage.keyword_index import KeywordIndex
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ import mcp_types
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from mcp_memory.config import Settings
-from mcp_memory.models import Kind
-from mcp_memory.server import HISTORY_URI, STATUS_URI
-from mcp_memory.socket_transport import MAX_HELLO_BYTES
+from mcp_memory.core.config import Settings
+from mcp_memory.core.models import Kind
+from mcp_memory.serve.server import HISTORY_URI, STATUS_URI
+from mcp_memory.serve.socket_transport import MAX_HELLO_BYTES
 
 
 class Seeded(Protocol):
@@ -299,7 +299,69 @@ def forget_arguments(server: Seeded) -> st.SearchStrategy[dict[str, Any]]:
     return arguments(valid, wild)
 
 
-TOOL_ARGUMENTS = {"remember": remember_arguments, "recall": recall_arguments, "forget": forget_arguments}
+def export_arguments(server: Seeded) -> st.SearchStrategy[dict[str, Any]]:
+    cursors = st.one_of(
+        st.sampled_from(
+            ["live:0", "live:2", "superseded:0", "superseded:99", "live:-1", "dead:0", "live:", "live:1e3"]
+        ),
+        st.sampled_from(["live:" + "9" * 13, "live:0\n", " live:0"]),
+        texts(),
+    )
+    valid = {"cursor": cursors, "limit": st.integers(1, 1000), "vectors": st.booleans(), "history": st.booleans()}
+    wild = {
+        "cursor": anything_or(cursors),
+        "limit": anything_or(st.one_of(st.integers(), st.sampled_from([0, 1001, 1.5, "100"]))),
+        "vectors": FLAGS,
+        "history": FLAGS,
+    }
+    return arguments(valid, wild)
+
+
+def import_arguments(server: Seeded) -> st.SearchStrategy[dict[str, Any]]:
+    """Memories as an export writes them, with any field wrong. Their ids are never alice's (an import into
+    bob's namespace under her ids would be bob's own memories, but look like a leak to the checks)."""
+    fresh_ids = st.from_regex("[0-9a-f]{32}", fullmatch=True).filter(lambda i: i not in server.known_ids)
+    vectors = st.one_of(
+        st.lists(st.floats(-1, 1), max_size=4), st.sampled_from(["", "AAAA", "not base64!", "zczMPQ=="]), JSON
+    )
+    memory = st.fixed_dictionaries(
+        {"content": st.one_of(st.text(min_size=1, max_size=80), texts())},
+        optional={
+            "id": st.one_of(fresh_ids, texts()),
+            "created_at": dates(),
+            "source": anything_or(texts()),
+            "kind": anything_or(KINDS),
+            "tags": anything_or(TAGS),
+            "thread": anything_or(st.sampled_from(["chat-1", "chat-9"])),
+            "thread_seq": anything_or(st.integers(-2, 5)),
+            "superseded_by": st.one_of(fresh_ids, texts()),
+            "superseded_at": dates(),
+            "access_count": anything_or(st.integers(-2, 10)),
+            "last_seen_at": dates(),
+            "expires_at": dates(),
+            "history": JSON,
+            "vector": vectors,
+            "part_vectors": st.lists(vectors, max_size=2),
+        },
+    )
+    memories = st.lists(memory, min_size=1, max_size=4)
+    models = st.one_of(st.sampled_from(["sentence-transformers/all-MiniLM-L6-v2", "other/model"]), texts())
+    valid = {"memories": memories, "model": models, "check_only": st.booleans()}
+    wild = {
+        "memories": anything_or(st.one_of(memories, st.lists(JSON, max_size=3))),
+        "model": JSON,
+        "check_only": FLAGS,
+    }
+    return arguments(valid, wild, required="memories")
+
+
+TOOL_ARGUMENTS = {
+    "remember": remember_arguments,
+    "recall": recall_arguments,
+    "forget": forget_arguments,
+    "export_memories": export_arguments,
+    "import_memories": import_arguments,
+}
 ODD_URIS = [
     *["memory://status/", "memory://status?x=1", "memory://STATUS", "memory://status#top", "MEMORY://status"],
     *["memory:/status", "memory://history/", "memory://history", "memory://", "", "file:///etc/passwd"],

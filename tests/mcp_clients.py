@@ -21,7 +21,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp_types import CallToolResult, Implementation
 
-from mcp_memory.tokens import TokenStore
+from mcp_memory.serve.tokens import TokenStore
 
 EXECUTABLE = str(Path(sys.executable).with_name("mcp-memory"))
 # The first call of a process waits for the model to load; nothing else should take this long.
@@ -44,6 +44,15 @@ def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
     # Port 0: a server that a bridge starts must not take the user's port 8765, nor collide with another test's.
     env = {"MCP_MEMORY_DATA_DIR": str(data_dir), "MCP_MEMORY_PORT": "0", "PYTHONWARNINGS": "ignore", **extra}
     return {**os.environ, **env}
+
+
+def cli(data_dir: Path, *args: str, expect: int = 0, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """`mcp-memory ARGS` run as a person would, on the data directory; it must exit with `expect`."""
+    done = subprocess.run(
+        [EXECUTABLE, *args], env=server_env(data_dir), capture_output=True, text=True, timeout=timeout, check=False
+    )
+    assert done.returncode == expect, done.stderr
+    return done
 
 
 @asynccontextmanager

@@ -65,3 +65,11 @@ def test_the_retention_benchmark_reports_what_it_promises() -> None:
     assert result["long_notes"]["ranks"] == [1] and result["long_notes"]["matched_part_holds_the_fact"] == 1
     assert result["duplicates"]["memories_after"] == 1
     assert result["forget_by_filter"]["forgotten"] == 5 and len(result["forget_by_filter"]["recalled_after"]) == 1
+
+
+def test_the_transfer_benchmark_moves_every_memory_and_reports_its_speeds() -> None:
+    result = run_benchmark("transfer.py", "--memories", "40")
+    assert result["memories"] == 40 and result["import_vectors"]["embedded"] == 0
+    assert result["import_embedding"]["embedded"] >= 40
+    assert all(result[step]["per_s"] > 0 for step in ("import_embedding", "export_vectors", "export_plain"))
+    assert result["owner_peak_rss_mb"] > 0 and result["raw_encode_per_s"] > 0

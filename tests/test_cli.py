@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
-from mcp_clients import EXECUTABLE, server_env
-
-
-def cli(data_dir: Path, *args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [EXECUTABLE, *args], env=server_env(data_dir), capture_output=True, text=True, timeout=180, check=False
-    )
-    assert done.returncode == expect, done.stderr
-    return done
+from mcp_clients import cli
 
 
 def test_the_cli_remembers_recalls_counts_and_forgets(data_dir: Path) -> None:

@@ -16,9 +16,14 @@ COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
 
 def test_every_command_is_listed() -> None:
     assert COMMANDS == [
+        "export",
         "forget",
         "history",
+        "import",
+        "install",
+        "namespaces",
         "recall",
+        "reembed",
         "reindex",
         "remember",
         "serve",
@@ -27,6 +32,7 @@ def test_every_command_is_listed() -> None:
         "stdio",
         "stop",
         "token",
+        "uninstall",
     ]
 
 
@@ -59,3 +65,23 @@ def test_every_client_config_runs_the_stdio_bridge_or_sends_a_token() -> None:
             assert "/mcp" in text and ("Bearer" in text or "bearer_token" in text), config.name
         else:
             assert '"stdio"' in text, config.name
+
+
+def test_the_readmes_export_example_is_a_file_an_import_reads() -> None:
+    import io
+
+    from mcp_memory.transfer.entries import Entry
+    from mcp_memory.transfer.native import read_export
+
+    section = (ROOT / "README.md").read_text().split("**The format**")[1]
+    example = section.split("```json\n")[1].split("```")[0]
+    entries = list(read_export(io.StringIO(example), "README.md"))
+    assert [type(e) for e in entries] == [Entry]
+
+
+def test_every_command_the_readme_shows_exists() -> None:
+    import re
+
+    blocks = "".join(re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.DOTALL))
+    shown = set(re.findall(r"^mcp-memory ([a-z]+)", blocks, flags=re.MULTILINE))
+    assert shown and shown <= set(COMMANDS)

@@ -15,8 +15,8 @@ from mcp import ClientSession
 from mcp.shared.exceptions import MCPError
 from mcp_clients import owner_status, stdio_session, structured
 
-from mcp_memory.chroma_store import PREFIXES
-from mcp_memory.owner_files import OwnerFiles, stop_owner
+from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
+from mcp_memory.storage.chroma_store import PREFIXES
 
 WORDS = [
     "amber",

@@ -20,7 +20,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import anyio
 import httpx2
@@ -51,8 +51,10 @@ from fuzz_strategies import (
     bodies,
     encoded,
     hello_lines,
+    ids,
     resource_uris,
     socket_lines,
+    texts,
 )
 from hypothesis import event, given
 from hypothesis import strategies as st
@@ -60,10 +62,10 @@ from mcp import ClientSession, MCPError
 from mcp_clients import TEST_NAMESPACES, error_text, http_server, http_session, structured
 from mcp_types import Implementation
 
-from mcp_memory.owner_files import OwnerFiles
-from mcp_memory.server import HISTORY_URI
-from mcp_memory.socket_transport import MAX_LINE_BYTES, message_streams
-from mcp_memory.tokens import TokenStore
+from mcp_memory.serve.owner_files import OwnerFiles
+from mcp_memory.serve.server import HISTORY_URI, MEMORY_URI, RECENT_LIMIT_URI, RECENT_URI, STANDING_URI
+from mcp_memory.serve.socket_transport import MAX_LINE_BYTES, message_streams
+from mcp_memory.serve.tokens import TokenStore
 
 T = TypeVar("T")
 # A failing example may hold a 64 KB string; Hypothesis warns as it prints it, which must not hide the failure.
@@ -337,6 +339,68 @@ def test_reading_any_resource_uri_answers_with_contents_or_a_clear_error(
     else:
         for contents in result.contents:
             assert_no_alice_memory(server, json.loads(getattr(contents, "text", "null")))
+    server.assert_alice_unchanged()
+
+
+def browsing_uris(server: Server) -> st.SearchStrategy[str]:
+    """The recent, one-memory and standing resources, with any count and any id, as given and mangled."""
+    limits = st.one_of(
+        st.integers(-5, 200).map(str),
+        st.sampled_from(["", "1.5", "1e2", "+5", "-0", "\u0663", "0x10", "00020", "9" * 30, " 5"]),
+        texts(20),
+    )
+    odd = ["memory://recent/", "memory://memories/", "memory://memories", "memory://recent/5/6"]
+    odd += ["memory://memories/../standing", "memory://standing/", "memory://standing?x=1", "memory://RECENT"]
+    return st.one_of(
+        st.sampled_from([RECENT_URI, STANDING_URI, *odd]),
+        limits.map(lambda limit: RECENT_LIMIT_URI.format(limit=limit)),
+        limits.map(lambda limit: RECENT_LIMIT_URI.format(limit=quote(limit, safe=""))),
+        ids(server).map(lambda memory_id: MEMORY_URI.format(memory_id=memory_id)),
+        ids(server).map(lambda memory_id: MEMORY_URI.format(memory_id=quote(memory_id, safe=""))),
+    )
+
+
+@FUZZ
+@given(data=st.data())
+def test_reading_any_recent_memory_or_standing_uri_answers_with_contents_or_a_clear_error(
+    server: Server, bob: ClientSession, data: st.DataObject
+) -> None:
+    uri = data.draw(browsing_uris(server), label="uri")
+    try:
+        result = server.run(lambda: bob.read_resource(uri), f"reading {uri!r:.300}")
+    except MCPError as exc:
+        assert_protocol_error(exc.code, exc.message)
+    else:
+        for contents in result.contents:
+            text = getattr(contents, "text", "")
+            if contents.mime_type == "application/json":
+                assert_no_alice_memory(server, json.loads(text))
+            assert "Alice" not in text, f"bob was shown alice's memories: {text:.500}"
+    server.assert_alice_unchanged()
+
+
+@FUZZ
+@given(data=st.data())
+def test_the_recall_topic_prompt_asked_with_any_arguments_answers_with_a_message_or_a_clear_error(
+    server: Server, bob: ClientSession, data: st.DataObject
+) -> None:
+    topics = st.one_of(st.sampled_from(["Alice", "where does Alice live?", "coffee", "Bob's team"]), texts())
+    arguments = data.draw(
+        st.one_of(
+            st.fixed_dictionaries({"topic": topics}),
+            st.dictionaries(st.one_of(st.just("topic"), texts(10)), st.text(max_size=20), max_size=3),
+        ),
+        label="arguments",
+    )
+    try:
+        result = server.run(lambda: bob.get_prompt("recall_topic", arguments), f"recall_topic({arguments!r:.300})")
+    except MCPError as exc:
+        assert_protocol_error(exc.code, exc.message)
+        event("JSON-RPC error")
+    else:
+        event("a message")
+        text = " ".join(getattr(message.content, "text", "") for message in result.messages)
+        assert text and not set(server.alice_ids) & set(re.findall(r"[0-9a-f]{32}", text)), text[:500]
     server.assert_alice_unchanged()
 
 

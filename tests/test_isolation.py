@@ -33,8 +33,8 @@ from mcp_clients import (
     structured,
 )
 
-from mcp_memory.owner_files import OwnerFiles, stop_owner
-from mcp_memory.tokens import TokenStore
+from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
+from mcp_memory.serve.tokens import TokenStore
 
 ALICE_FACTS = [
     ("Alice's bank PIN hint is the name of her first cat, Whiskers.", ["private", "bank"]),
@@ -381,7 +381,7 @@ async def test_a_session_is_bound_to_its_token_not_to_a_name_a_new_token_may_tak
 SEED_ANOTHER_MODEL = """
 import sys
 from conftest import open_test_service
-from mcp_memory.config import Settings
+from mcp_memory.core.config import Settings
 open_test_service(Settings(data_dir=sys.argv[1])).remember("secretproject", "Project Nightingale ships in May.")
 """
 

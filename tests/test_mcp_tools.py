@@ -15,7 +15,7 @@ import pytest
 from mcp import ClientSession
 from mcp_clients import CALL_TIMEOUT, error_text, http_server, http_session, stdio_session, structured
 
-from mcp_memory.owner_files import OwnerFiles
+from mcp_memory.serve.owner_files import OwnerFiles
 
 Connect = Callable[..., AbstractAsyncContextManager[ClientSession]]
 

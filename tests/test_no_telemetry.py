@@ -26,7 +26,7 @@ import anyio
 import pytest
 from mcp_clients import owner_status, server_env, stdio_session, structured
 
-from mcp_memory.owner_files import OwnerFiles, stop_owner
+from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
 
 WATCH_DIR = Path(__file__).with_name("outbound_watch")
 LOG_VARIABLE = "MCP_MEMORY_TEST_OUTBOUND_LOG"

@@ -14,7 +14,7 @@ from pathlib import Path
 import anyio
 from mcp_clients import EXECUTABLE, http_server, owner_status, server_env, stdio_session, structured
 
-from mcp_memory.owner_files import OwnerFiles, stop_owner
+from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
 
 
 def start_serve(data_dir: Path, *args: str) -> subprocess.Popen[str]:

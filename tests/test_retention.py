@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from mcp_memory.config import Settings
-from mcp_memory.errors import InvalidInput, NotFound
-from mcp_memory.keyword_index import KeywordIndex
-from mcp_memory.models import SHELVES, MemoryInput
-from mcp_memory.service import MemoryService
+from mcp_memory.core.config import Settings
+from mcp_memory.core.errors import InvalidInput, NotFound
+from mcp_memory.core.models import SHELVES, MemoryInput
+from mcp_memory.core.service import MemoryService
+from mcp_memory.storage.keyword_index import KeywordIndex
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -322,7 +322,7 @@ def test_a_superseding_cut_short_by_a_crash_is_finished_on_opening(settings: Set
 
 
 def test_a_recall_that_races_a_forget_leaves_no_usage_behind(settings: Settings) -> None:
-    from mcp_memory.history import History
+    from mcp_memory.storage.history import History
 
     history = History(settings.data_dir / "history.sqlite3")
     history.forgotten("ns", ["0" * 32], NOW, "by id")

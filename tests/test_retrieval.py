@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from conftest import open_test_service
 
-from mcp_memory.config import Settings
-from mcp_memory.errors import InvalidInput
-from mcp_memory.keyword_index import KeywordIndex
-from mcp_memory.models import SHELVES, MemoryInput
-from mcp_memory.service import MemoryService
+from mcp_memory.core.config import Settings
+from mcp_memory.core.errors import InvalidInput
+from mcp_memory.core.models import SHELVES, MemoryInput
+from mcp_memory.core.service import MemoryService
+from mcp_memory.storage.keyword_index import KeywordIndex
 
 LONG_NOTE = " ".join(f"Paragraph {n} says nothing of note about meetings and budgets." for n in range(40))
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import anyio
 from mcp import ClientSession
-from mcp_clients import http_server, http_session, stdio_session, structured
-from test_cli import cli
+from mcp_clients import cli, http_server, http_session, stdio_session, structured
 from texts import QUESTION, long_note
 
 

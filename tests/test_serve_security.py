@@ -31,13 +31,13 @@ from mcp_clients import (
     wait_for_http,
 )
 
-from mcp_memory.errors import InvalidInput
-from mcp_memory.http_app import http_url
-from mcp_memory.models import MemoryInput
-from mcp_memory.owner_files import OwnerFiles, stop_owner
-from mcp_memory.service import MemoryService
-from mcp_memory.tokens import TokenStore
-from mcp_memory.validation import MAX_BATCH, MAX_IDS, MAX_QUERY_CHARS
+from mcp_memory.core.errors import InvalidInput
+from mcp_memory.core.models import MemoryInput
+from mcp_memory.core.service import MemoryService
+from mcp_memory.core.validation import MAX_BATCH, MAX_IDS, MAX_QUERY_CHARS
+from mcp_memory.serve.http_app import http_url
+from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
+from mcp_memory.serve.tokens import TokenStore
 
 
 def read_announcement(proc: subprocess.Popen[str], timeout: float = 120.0) -> tuple[str | None, str]:

@@ -6,10 +6,10 @@ import pytest
 from conftest import open_test_service
 from fakes import HashingEmbedder
 
-from mcp_memory.config import Settings
-from mcp_memory.errors import InvalidInput, ModelMismatch, NotFound
-from mcp_memory.models import Kind
-from mcp_memory.service import MemoryService
+from mcp_memory.core.config import Settings
+from mcp_memory.core.errors import InvalidInput, ModelMismatch, NotFound
+from mcp_memory.core.models import Kind
+from mcp_memory.core.service import MemoryService
 
 
 def contents(service: MemoryService, namespace: str, query: str, **filters: object) -> list[str]:

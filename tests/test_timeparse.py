@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mcp_memory.errors import InvalidInput
-from mcp_memory.timeparse import parse_instant, parse_optional, parse_ttl
+from mcp_memory.core.errors import InvalidInput
+from mcp_memory.core.timeparse import parse_instant, parse_optional, parse_ttl
 
 NOW = datetime(2023, 5, 8, 13, 56, tzinfo=UTC)  # a Monday
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import anyio
 import pytest
 
-from mcp_memory.errors import AccessDenied, InvalidInput, MemoryServerError
-from mcp_memory.identity import MemoryAccess, TokenVerifier
-from mcp_memory.principal import Caller, Principal
-from mcp_memory.tokens import TokenStore
+from mcp_memory.core.errors import AccessDenied, InvalidInput, MemoryServerError
+from mcp_memory.core.principal import Caller, Principal
+from mcp_memory.serve.identity import MemoryAccess, TokenVerifier
+from mcp_memory.serve.tokens import TokenStore
 
 
 def test_a_revocation_from_another_process_is_seen_by_the_server_on_its_next_check(tmp_path: Path) -> None:

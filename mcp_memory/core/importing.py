@@ -1,0 +1,246 @@
+"""Storing memories that arrive whole from elsewhere: an export of this server, or another tool's memories.
+
+An imported memory keeps its identity: id, timestamps, source, supersession, thread position, use
+counts and, when carried, its history and vectors. An id already present is left alone, so
+importing a file twice changes nothing; the same words as a current memory are not stored twice.
+Vectors are stored as they come when they were made by this server's model; otherwise the batch is
+embedded together, and a thread's members with their neighbours, as `remember` would have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from mcp_memory.core.embedder import Embedder
+from mcp_memory.core.errors import InvalidInput
+from mcp_memory.core.models import (
+    SHELVES,
+    ImportResult,
+    MemoryInput,
+    MemoryRecord,
+    SkippedMemory,
+    StoredMemory,
+    Usage,
+)
+from mcp_memory.core.parts import Splitter
+from mcp_memory.core.remembering import Writer
+from mcp_memory.core.threads import ThreadPlacer
+from mcp_memory.core.timeparse import parse_optional
+from mcp_memory.core.validation import check_ids
+from mcp_memory.storage.history import Event, History
+from mcp_memory.storage.keyword_index import KeywordIndex
+from mcp_memory.storage.store import VectorStore
+
+DEFAULT_SOURCE = "import"
+
+
+class Expired(Exception):
+    """A memory whose time to live ended before it arrived: skipped, not an error."""
+
+
+@dataclass
+class Arrival:
+    """One memory of the batch, checked, with what it brought."""
+
+    index: int
+    record: MemoryRecord
+    vector: list[float] | None = None
+    part_vectors: list[list[float]] | None = None
+    usage: Usage | None = None
+    history: list[Event] | None = None
+    parts: list[MemoryRecord] = field(default_factory=list)
+
+    @property
+    def shelf(self) -> str:
+        return "superseded" if self.record.superseded_by else "live"
+
+
+class Importer:
+    """Everything an import does to the store, under the service's write lock."""
+
+    def __init__(
+        self,
+        store: VectorStore,
+        embedder: Embedder,
+        keywords: KeywordIndex,
+        history: History,
+        threads: ThreadPlacer,
+        splitter: Splitter,
+        writer: Writer,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._keywords = keywords
+        self._history = history
+        self._threads = threads
+        self._splitter = splitter
+        self._writer = writer
+
+    def check(self, items: Sequence[MemoryInput], now: datetime) -> tuple[list[Arrival], list[SkippedMemory]]:
+        """Every item validated as `remember` would, with its extra fields; what fails, and why."""
+        arrivals, skipped, seen = [], [], set()
+        for index, item in enumerate(items):
+            try:
+                arrival = self._arrival(index, item, now)
+            except InvalidInput as exc:
+                skipped.append(SkippedMemory(index=index, id=item.id, cause="invalid", reason=str(exc)))
+                continue
+            except Expired as exc:
+                skipped.append(SkippedMemory(index=index, id=item.id, cause="expired", reason=str(exc)))
+                continue
+            if arrival.record.id in seen:
+                reason = "the same id came earlier in the batch"
+                skipped.append(SkippedMemory(index=index, id=item.id, cause="duplicate", reason=reason))
+                continue
+            seen.add(arrival.record.id)
+            arrivals.append(arrival)
+        return arrivals, skipped
+
+    def write(self, namespace: str, arrivals: list[Arrival], now: datetime) -> ImportResult:
+        """Store the checked memories that are new to the namespace; vectors carried are trusted."""
+        result = ImportResult()
+        ids = [a.record.id for a in arrivals]
+        present = {r.memory_id for shelf in SHELVES for r in self._store.get(namespace, ids, shelf)}
+        result.present = [i for i in ids if i in present]
+        arrivals = self._distinct(namespace, [a for a in arrivals if a.record.id not in present], now, result)
+        if not arrivals:
+            return result
+        self._threads.forget(namespace)  # thread tails change
+        result.embedded = self._embed_missing(arrivals)
+        result.embedded += self._place_in_threads(namespace, arrivals)
+        for shelf in SHELVES:
+            here = [a for a in arrivals if a.shelf == shelf]
+            records = [r for a in here for r in (a.record, *a.parts)]
+            vectors = [v for a in here for v in (a.vector, *(a.part_vectors or []))]
+            self._store.add(namespace, records, vectors, shelf)  # type: ignore[arg-type]
+            entries = [(a.record.id, a.record.content) for a in here if a.record.thread is None or shelf != "live"]
+            self._keywords.add(namespace, [*entries, *((p.id, p.content) for a in here for p in a.parts)], shelf)
+        self._history.log(namespace, [e for a in arrivals for e in a.history or [_imported(a.record, now)]])
+        self._history.set_usage(namespace, {a.record.id: a.usage for a in arrivals if a.usage})
+        result.imported = [a.record.id for a in arrivals]
+        return result
+
+    def _arrival(self, index: int, item: MemoryInput, now: datetime) -> Arrival:
+        if item.expires_at and (expiry := parse_optional(item.expires_at, "expires_at", now=now)) and expiry <= now:
+            raise Expired(f"it expired at {expiry.isoformat()}")
+        record = self._writer.record(item, DEFAULT_SOURCE, now)
+        arrival = Arrival(index, record)
+        if isinstance(item, StoredMemory):
+            arrival = self._restored(arrival, item, now)
+        parts = self._splitter.parts(arrival.record)
+        arrival.record = replace(arrival.record, parts=len(parts))
+        whole = arrival.record
+        arrival.parts = [
+            replace(p, superseded_by=whole.superseded_by, superseded_at=whole.superseded_at) for p in parts
+        ]
+        if arrival.part_vectors is not None and len(arrival.part_vectors) != len(parts):
+            arrival.part_vectors = None  # split otherwise here (another model's window): embed them again
+        return arrival
+
+    def _restored(self, arrival: Arrival, item: StoredMemory, now: datetime) -> Arrival:
+        """The fields only an export carries: supersession, thread position, usage, history, vectors."""
+        record = arrival.record
+        superseded_by = check_ids([item.superseded_by])[0] if item.superseded_by else None
+        if item.thread_seq is not None and (item.thread is None or item.thread_seq < 1):
+            raise InvalidInput("thread_seq is set without a thread, or below 1")
+        arrival.record = replace(
+            record,
+            updated_at=_utc(item.updated_at),
+            thread_seq=item.thread_seq,
+            superseded_by=superseded_by,
+            superseded_at=(_utc(item.superseded_at) or now) if superseded_by else None,
+        )
+        if item.access_count < 0:
+            raise InvalidInput("access_count is negative")
+        if item.last_seen_at is not None:
+            arrival.usage = Usage(item.access_count, _utc(item.last_seen_at))
+        if item.history is not None:
+            arrival.history = [Event(record.id, _utc(e.at) or now, e.event, e.detail) for e in item.history]
+        arrival.vector = self._checked_vector(item.vector)
+        if item.part_vectors is not None:
+            arrival.part_vectors = [v for v in map(self._checked_vector, item.part_vectors) if v is not None]
+        return arrival
+
+    def _checked_vector(self, vector: list[float] | None) -> list[float] | None:
+        if vector is not None and len(vector) != self._embedder.dimension:
+            raise InvalidInput(
+                f"a vector has {len(vector)} numbers where model {self._embedder.name} makes "
+                f"{self._embedder.dimension}: import without vectors to embed again"
+            )
+        return vector
+
+    def _distinct(self, namespace: str, arrivals: list[Arrival], now: datetime, result: ImportResult) -> list[Arrival]:
+        """Leave out a current memory with the same words as one already here, or earlier in the batch."""
+        single = {a.record.id: a for a in arrivals if a.shelf == "live" and a.record.thread is None}
+        found = self._store.find_hashes(namespace, [a.record.content_hash for a in single.values()])
+        known = {_same(r): r.id for r in found if r.thread is None and not r.expired(now)}
+        kept = []
+        for arrival in arrivals:
+            record = arrival.record
+            if record.id in single and (twin := known.setdefault(_same(record), record.id)) != record.id:
+                reason = f"the same words as memory {twin}, already here"
+                skip = SkippedMemory(index=arrival.index, id=arrival.record.id, cause="duplicate", reason=reason)
+                result.skipped.append(skip)
+            else:
+                kept.append(arrival)
+        return kept
+
+    def _embed_missing(self, arrivals: list[Arrival]) -> int:
+        """One batch for every text without a vector: memories outside threads, and parts."""
+        wanted: list[tuple[Arrival, int | None]] = []  # (arrival, part index or None for the memory itself)
+        for a in arrivals:
+            if a.vector is None and (a.record.thread is None or a.shelf != "live"):
+                wanted.append((a, None))
+            if a.part_vectors is None:
+                wanted += [(a, n) for n in range(len(a.parts))]
+        texts = [a.record.content if n is None else a.parts[n].content for a, n in wanted]
+        vectors = self._embedder.embed(texts) if texts else []
+        for a in arrivals:
+            if a.part_vectors is None:
+                a.part_vectors = [[] for _ in a.parts]
+        for (a, n), vector in zip(wanted, vectors, strict=True):
+            if n is None:
+                a.vector = vector
+            else:
+                assert a.part_vectors is not None
+                a.part_vectors[n] = vector
+        return len(texts)
+
+    def _place_in_threads(self, namespace: str, arrivals: list[Arrival]) -> int:
+        """Number the new members of each live thread after those there, embed them with their neighbours
+        (unless every one brought its vector), and re-link the old members they now border."""
+        embedded = 0
+        threaded = [a for a in arrivals if a.record.thread is not None and a.shelf == "live"]
+        for thread in dict.fromkeys(a.record.thread for a in threaded):
+            joining = [a for a in threaded if a.record.thread == thread]
+            assert thread is not None
+            before = self._store.thread(namespace, thread)
+            last = max((r.thread_seq or 0 for r in before), default=0)
+            for a in joining:
+                if a.record.thread_seq is None:
+                    last += 1
+                    a.record = replace(a.record, thread_seq=last)
+            after = sorted([*before, *(a.record for a in joining)], key=lambda r: (r.thread_seq or 0, r.created_at))
+            carried = all(a.vector is not None for a in joining)
+            placement = self._threads.rethread(before, after, embed=not carried)
+            embedded += placement.embedded
+            for a in joining:
+                a.vector = a.vector if carried else placement.updated[a.record.id]
+            old = {r.id for r in before}
+            self._store.update_embeddings(namespace, {i: v for i, v in placement.updated.items() if i in old})
+            self._keywords.add(namespace, zip([r.id for r in placement.records], placement.keyword_texts, strict=True))
+        return embedded
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _same(record: MemoryRecord) -> tuple[str, datetime | None]:
+    return (record.content_hash, record.occurred_at)
+
+
+def _imported(record: MemoryRecord, now: datetime) -> Event:
+    return Event(record.id, now, "imported", {"source": record.source, "kind": record.kind.value})

@@ -1,0 +1,364 @@
+"""`VectorStore` on Chroma: two collections per namespace (live, superseded), cosine space, our own embeddings."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+
+from mcp_memory.core.errors import MemoryServerError, ModelMismatch, StorageError
+from mcp_memory.core.models import MemoryFilter, MemoryRecord, ScoredRecord, Shelf
+from mcp_memory.storage.chroma_metadata import to_metadata, to_record, to_where
+from mcp_memory.storage.store import CollectionInfo
+
+PREFIXES: dict[Shelf, str] = {"live": "mem-", "superseded": "old-"}
+# A re-embedding's staging copies; no namespace's own collection name starts so.
+STAGING: dict[Shelf, str] = {"live": "stage-mem-", "superseded": "stage-old-"}
+MARK = "reembedding"  # the collection metadata key of a re-embedding's mark
+IS_PART: Any = {"part": {"$gte": 0}}  # only parts carry a part number
+log = logging.getLogger(__name__)
+
+
+class ChromaStore:
+    """Chroma embedded on local disk; one instance per process that owns the directory."""
+
+    def __init__(self, path: Path, *, model_name: str, dimension: int, search_ef: int = 100) -> None:
+        self._model_name = model_name
+        self._dimension = dimension
+        self._search_ef = search_ef
+        self._collections: dict[tuple[str, Shelf], Collection] = {}
+        self._cache_lock = threading.Lock()
+        self._foreign: set[str] = set()  # namespaces of another model, already reported
+        # Other in the views that `on_model` and `staging` make.
+        self._prefixes: dict[Shelf, str] = PREFIXES
+        self._mark: str | None = None
+        self._reembedding = False  # whether it reads what a re-embedding marked
+        path.mkdir(parents=True, exist_ok=True)
+        with _translated("open the store"):
+            self._client = chromadb.PersistentClient(path=str(path / "chroma"), settings=_offline_settings())
+
+    def add(
+        self, namespace: str, records: Sequence[MemoryRecord], embeddings: Sequence[list[float]], shelf: Shelf = "live"
+    ) -> None:
+        if not records:
+            return
+        collection = self._collection(namespace, shelf, create=True)
+        assert collection is not None
+        with _translated("store the memory"):
+            collection.add(**_columns(records, embeddings))
+
+    def query(
+        self,
+        namespace: str,
+        embedding: list[float],
+        limit: int,
+        where: MemoryFilter | None = None,
+        shelf: Shelf = "live",
+    ) -> list[ScoredRecord]:
+        collection = self._collection(namespace, shelf)
+        if collection is None:
+            return []
+        with _translated("search the store"):
+            found = collection.query(
+                query_embeddings=_vectors([embedding]),
+                n_results=limit,
+                where=to_where(where) if where else None,
+                include=["documents", "metadatas", "distances"],
+            )
+        rows = zip(found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True)  # type: ignore[index]
+        return [ScoredRecord(to_record(i, doc, meta), 1.0 - float(dist)) for i, doc, meta, dist in rows]
+
+    def get(self, namespace: str, ids: Sequence[str], shelf: Shelf = "live") -> list[MemoryRecord]:
+        return [record for record, _ in self._get(namespace, shelf, ids=list(ids))] if ids else []
+
+    def get_with_embeddings(
+        self, namespace: str, ids: Sequence[str], shelf: Shelf = "live"
+    ) -> list[tuple[MemoryRecord, list[float]]]:
+        if not ids:
+            return []
+        return [(r, v) for r, v in self._get(namespace, shelf, ids=list(ids), embeddings=True) if v is not None]
+
+    def find(self, namespace: str, where: MemoryFilter, shelf: Shelf = "live") -> list[MemoryRecord]:
+        return _memories(self._get(namespace, shelf, where=to_where(where)))
+
+    def find_hashes(self, namespace: str, hashes: Sequence[str]) -> list[MemoryRecord]:
+        if not hashes:
+            return []
+        return _memories(self._get(namespace, "live", where={"content_hash": {"$in": list(hashes)}}))
+
+    def expired(self, namespace: str, now: datetime, shelf: Shelf = "live") -> list[MemoryRecord]:
+        return _memories(self._get(namespace, shelf, where={"expires_ts": {"$lte": now.timestamp()}}))
+
+    def update(self, namespace: str, records: Sequence[MemoryRecord], shelf: Shelf = "live") -> None:
+        collection = self._collection(namespace, shelf)
+        if collection is not None and records:
+            # Chroma merges metadata on update: a field cleared must be sent as None to go.
+            with _translated("update the memory"):
+                collection.update(
+                    ids=[r.id for r in records], metadatas=[to_metadata(r, cleared=True) for r in records]
+                )
+
+    def update_embeddings(self, namespace: str, embeddings: dict[str, list[float]]) -> None:
+        collection = self._collection(namespace, "live")
+        if collection is not None and embeddings:
+            with _translated("update embeddings"):
+                collection.update(ids=list(embeddings), embeddings=_vectors(list(embeddings.values())))
+
+    def move(
+        self,
+        namespace: str,
+        records: Sequence[MemoryRecord],
+        to: Shelf,
+        embeddings: dict[str, list[float]] | None = None,
+    ) -> None:
+        source: Shelf = "superseded" if to == "live" else "live"
+        vectors = {r.id: v for r, v in self.get_with_embeddings(namespace, [r.id for r in records], source)}
+        vectors |= {i: v for i, v in (embeddings or {}).items() if i in vectors}
+        present = [r for r in records if r.id in vectors]
+        if not present:
+            return
+        target = self._collection(namespace, to, create=True)
+        assert target is not None
+        # Written to the target first: a crash in between leaves a copy on both shelves, never none.
+        with _translated("move memories"):
+            target.upsert(**_columns(present, [vectors[r.id] for r in present]))
+        self.delete(namespace, [r.id for r in present], source)
+
+    def thread(self, namespace: str, thread: str) -> list[MemoryRecord]:
+        records = _memories(self._get(namespace, "live", where={"thread": thread}))
+        return sorted(records, key=lambda r: r.thread_seq or 0)
+
+    def scan(self, namespace: str, shelf: Shelf = "live", batch: int = 1000) -> Iterator[list[MemoryRecord]]:
+        offset = 0
+        while rows := self.page(namespace, shelf, offset, batch):
+            yield [record for record, _ in rows]
+            offset += len(rows)
+
+    def page(
+        self, namespace: str, shelf: Shelf, offset: int, limit: int, *, embeddings: bool = False
+    ) -> list[tuple[MemoryRecord, list[float] | None]]:
+        return self._get(namespace, shelf, limit=limit, offset=offset, embeddings=embeddings)
+
+    def delete(self, namespace: str, ids: Sequence[str], shelf: Shelf = "live") -> None:
+        collection = self._collection(namespace, shelf)
+        if collection is not None and ids:
+            with _translated("delete from the store"):
+                collection.delete(ids=list(ids))
+
+    def count(self, namespace: str, shelf: Shelf = "live") -> int:
+        collection = self._collection(namespace, shelf)
+        if collection is None:
+            return 0
+        with _translated("count the store"):
+            return collection.count() - len(collection.get(where=IS_PART, include=[])["ids"])
+
+    def size(self, namespace: str) -> int:
+        total = 0
+        for shelf in PREFIXES:
+            if (collection := self._collection(namespace, shelf)) is not None:
+                with _translated("count the store"):
+                    total += collection.count()
+        return total
+
+    def drop(self, namespace: str) -> None:
+        with self._cache_lock:  # so that no concurrent call caches a collection being deleted
+            for shelf, prefix in self._prefixes.items():
+                self._collections.pop((namespace, shelf), None)
+                with _translated("delete the namespace"), suppress(chromadb.errors.NotFoundError, ValueError):
+                    self._client.delete_collection(prefix + namespace)
+
+    def namespaces(self) -> list[str]:
+        with _translated("list namespaces"):
+            collections = [(c.name, c.metadata or {}) for c in self._client.list_collections()]
+        found: dict[str, bool] = {}
+        for name, metadata in collections:
+            for prefix in PREFIXES.values():
+                if name.startswith(prefix):
+                    namespace = name.removeprefix(prefix)
+                    found[namespace] = found.get(namespace, True) and self._same_model(metadata)
+        for namespace in sorted(ns for ns, usable in found.items() if not usable and ns not in self._foreign):
+            self._foreign.add(namespace)  # said once: each purge lists the namespaces again
+            log.warning("namespace %s was embedded with another model: left alone until served by it", namespace)
+        return sorted(ns for ns, usable in found.items() if usable)
+
+    def collections(self, namespace: str | None = None) -> list[CollectionInfo]:
+        with _translated("list namespaces"):
+            listed = [(c.name, c.metadata or {}) for c in self._client.list_collections()]
+        found = [
+            _info(name.removeprefix(prefix), shelf, staging, metadata)
+            for name, metadata in listed
+            for staging, prefixes in ((False, PREFIXES), (True, STAGING))
+            for shelf, prefix in prefixes.items()
+            if name.startswith(prefix) and namespace in (None, name.removeprefix(prefix))
+        ]
+        return sorted(found, key=lambda c: (c.namespace, c.staging, c.shelf))
+
+    def on_model(self, model: str, dimension: int) -> ChromaStore:
+        return self._view(model, dimension, PREFIXES, None)
+
+    def staging(self, namespace: str, model: str, dimension: int, mark: str) -> ChromaStore:
+        view = self._view(model, dimension, STAGING, mark)
+        found = self.collections(namespace)
+        if any(c.staging and (c.model, c.dimension, c.mark) != (model, dimension, mark) for c in found):
+            view.drop(namespace)
+        for shelf in {c.shelf for c in found if not c.staging}:
+            view._collection(namespace, shelf, create=True)
+        return view
+
+    def swap_in(self, namespace: str) -> None:
+        with self._cache_lock:
+            # The live shelf last: until its copy is in, its own (marked) shelf keeps every server out.
+            for shelf in ("superseded", "live"):
+                prefix = PREFIXES[shelf]
+                self._collections.pop((namespace, shelf), None)
+                with _translated("swap in the re-embedded namespace"):
+                    try:
+                        staged = self._client.get_collection(STAGING[shelf] + namespace, embedding_function=None)
+                    except (chromadb.errors.NotFoundError, ValueError):
+                        continue
+                    with suppress(chromadb.errors.NotFoundError, ValueError):
+                        self._client.delete_collection(prefix + namespace)
+                    staged.modify(name=prefix + namespace)
+
+    def mark(self, namespace: str, mark: str | None, *, staging: bool = False) -> None:
+        for prefix in (STAGING if staging else PREFIXES).values():
+            with _translated("mark the re-embedding"), suppress(chromadb.errors.NotFoundError, ValueError):
+                collection = self._client.get_collection(prefix + namespace, embedding_function=None)
+                metadata = dict(collection.metadata or {})
+                if metadata.pop(MARK, None) != mark:
+                    collection.modify(metadata=metadata | ({MARK: mark} if mark else {}))
+
+    def _view(self, model: str, dimension: int, prefixes: dict[Shelf, str], mark: str | None) -> ChromaStore:
+        """This store's client seen as another model's, on its shelves or on staging copies."""
+        view = copy.copy(self)
+        view._model_name, view._dimension, view._prefixes, view._mark = model, dimension, prefixes, mark
+        view._reembedding = True
+        view._collections, view._cache_lock, view._foreign = {}, threading.Lock(), set()
+        return view
+
+    def _get(
+        self,
+        namespace: str,
+        shelf: Shelf,
+        *,
+        ids: list[str] | None = None,
+        where: dict[str, Any] | None = None,
+        embeddings: bool = False,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> list[tuple[MemoryRecord, list[float] | None]]:
+        collection = self._collection(namespace, shelf)
+        if collection is None:
+            return []
+        include: list[Any] = ["documents", "metadatas", *(["embeddings"] if embeddings else [])]
+        with _translated("read the store"):
+            found = collection.get(ids=ids, where=where, include=include, limit=limit, offset=offset)
+        vectors = found["embeddings"] if embeddings else [None] * len(found["ids"])
+        rows = zip(found["ids"], found["documents"], found["metadatas"], vectors, strict=True)  # type: ignore[arg-type]
+        return [(to_record(i, doc, meta), None if v is None else list(v)) for i, doc, meta, v in rows]
+
+    def _collection(self, namespace: str, shelf: Shelf, *, create: bool = False) -> Collection | None:
+        with self._cache_lock:
+            return self._open(namespace, shelf, create)
+
+    def _open(self, namespace: str, shelf: Shelf, create: bool) -> Collection | None:
+        if (namespace, shelf) in self._collections:
+            return self._collections[(namespace, shelf)]
+        name = self._prefixes[shelf] + namespace
+        with _translated("open the namespace"):
+            if create:
+                collection = self._client.get_or_create_collection(
+                    name,
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine", "ef_search": self._search_ef}},
+                    metadata={
+                        "embedding_model": self._model_name,
+                        "embedding_dim": self._dimension,
+                        **({MARK: self._mark} if self._mark else {}),
+                    },
+                )
+            else:
+                try:
+                    collection = self._client.get_collection(name, embedding_function=None)
+                except (chromadb.errors.NotFoundError, ValueError):
+                    return None
+        self._check_model(namespace, collection.metadata or {})
+        self._collections[(namespace, shelf)] = collection
+        return collection
+
+    def _same_model(self, metadata: Mapping[str, Any]) -> bool:
+        model = (metadata.get("embedding_model"), metadata.get("embedding_dim"))
+        # A shelf that a re-embedding is replacing carries its mark: no server may use it, only the re-embedding.
+        return model == (self._model_name, self._dimension) and (self._reembedding or MARK not in metadata)
+
+    def _check_model(self, namespace: str, metadata: dict[str, Any]) -> None:
+        if MARK in metadata and not self._reembedding:
+            raise ModelMismatch(
+                f"namespace {namespace!r} is being moved to another model by `mcp-memory reembed`, which was cut "
+                "short: stop the server and run the same command again to finish"
+            )
+        if not self._same_model(metadata):
+            model, dim = metadata.get("embedding_model"), metadata.get("embedding_dim")
+            raise ModelMismatch(
+                f"namespace {namespace!r} was embedded with {model} ({dim} dimensions), but this server runs "
+                f"{self._model_name} ({self._dimension} dimensions): start it with "
+                f"MCP_MEMORY_EMBEDDING_MODEL={model}, or stop it and move the namespace to its model with "
+                f"`mcp-memory reembed --namespace {namespace} --model {self._model_name}`"
+            )
+
+
+@contextmanager
+def _translated(action: str) -> Iterator[None]:
+    """Chroma's errors become the project's own, with the action that failed named."""
+    try:
+        yield
+    except MemoryServerError:
+        raise
+    except chromadb.errors.NotFoundError as exc:  # the namespace was deleted by a concurrent forget
+        raise StorageError(f"could not {action}: the namespace was just deleted; call again") from exc
+    except Exception as exc:
+        log.exception("chroma failed to %s", action)
+        raise StorageError(f"could not {action}: {exc}") from exc
+
+
+def _info(namespace: str, shelf: Shelf, staging: bool, metadata: Mapping[str, Any]) -> CollectionInfo:
+    model, dimension = metadata.get("embedding_model"), metadata.get("embedding_dim")
+    return CollectionInfo(namespace, shelf, str(model), int(dimension or 0), staging, metadata.get(MARK))
+
+
+def _vectors(embeddings: Sequence[Sequence[float]]) -> list[Sequence[float] | Sequence[int]]:
+    return [*embeddings]
+
+
+def _columns(records: Sequence[MemoryRecord], embeddings: Sequence[list[float]]) -> dict[str, Any]:
+    """Records and their embeddings as the columns Chroma writes."""
+    return {
+        "ids": [r.id for r in records],
+        "documents": [r.content for r in records],
+        "embeddings": _vectors(embeddings),
+        "metadatas": [to_metadata(r) for r in records],
+    }
+
+
+def _memories(rows: list[tuple[MemoryRecord, list[float] | None]]) -> list[MemoryRecord]:
+    return [record for record, _ in rows if record.part_of is None]
+
+
+def _offline_settings() -> ChromaSettings:
+    """Chroma with nothing sent anywhere: no product telemetry, no OpenTelemetry exporter, whatever the
+    environment or a `.env` file in the working directory (Chroma reads one) says."""
+    return ChromaSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        anonymized_telemetry=False,
+        chroma_otel_collection_endpoint="",
+        chroma_otel_granularity=None,
+    )

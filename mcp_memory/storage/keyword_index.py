@@ -1,0 +1,144 @@
+"""`KeywordIndex`: BM25 keyword search over memories, in SQLite FTS5 beside the vector store.
+
+Chroma's local mode offers no keyword search, and keywords find what embeddings miss: names,
+numbers, rare words. The index is derived data: it can always be rebuilt from the vector store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from mcp_memory.core.models import Shelf
+from mcp_memory.storage.sqlite_db import SqliteFile
+
+WORD = re.compile(r"\w+", re.UNICODE)
+MAX_QUERY_TERMS = 64
+STOPWORDS = frozenset(
+    " ".join(
+        (
+            "a an the and or but if of at by for with about against between into through during before after above",
+            "below to from up down in out on off over under again further then once here there when where why",
+            "how all any both each few more most other some such no nor not only own same so than too very s t",
+            "can will just don should now i me my myself we our ours ourselves you your yours yourself yourselves",
+            "he him his himself she her hers herself it its itself they them their theirs themselves what which",
+            "who whom this that these those am is are was were be been being have has had having do does did doing",
+            "would could",
+        )
+    ).split()
+)
+
+
+class KeywordIndex:
+    """One FTS5 table per namespace (so BM25's statistics are the namespace's own), porter-stemmed.
+
+    Each entry names its shelf, so that a search of live memories is not crowded by superseded ones.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._file = SqliteFile(path, "keyword index")
+        self._db, self._lock = self._file.db, self._file.lock
+
+    def add(self, namespace: str, entries: Iterable[tuple[str, str]], shelf: Shelf = "live") -> None:
+        """Index (id, text) pairs on a shelf; an id already indexed is replaced."""
+        rows = list(entries)
+        with self._file.transaction():
+            tables = self._tables(namespace, create=True)
+            assert tables is not None
+            table, rows_of = tables
+            ids = [(i,) for i, _ in rows]
+            self._db.executemany(f"DELETE FROM {table} WHERE rowid = (SELECT rowid FROM {rows_of} WHERE id = ?)", ids)
+            self._db.executemany(f"INSERT OR IGNORE INTO {rows_of}(id) VALUES (?)", ids)
+            self._db.executemany(
+                f"INSERT INTO {table}(rowid, id, shelf, text) SELECT rowid, id, ?, ? FROM {rows_of} WHERE id = ?",
+                [(shelf, text, i) for i, text in rows],
+            )
+
+    def move(self, namespace: str, ids: Sequence[str], shelf: Shelf) -> None:
+        """Put the entries of `ids` on another shelf."""
+        with self._file.transaction():
+            if tables := self._tables(namespace):
+                table, rows_of = tables
+                self._db.executemany(
+                    f"UPDATE {table} SET shelf = ? WHERE rowid = (SELECT rowid FROM {rows_of} WHERE id = ?)",
+                    [(shelf, i) for i in ids],
+                )
+
+    def delete(self, namespace: str, ids: Sequence[str]) -> None:
+        with self._file.transaction():
+            if tables := self._tables(namespace):
+                table, rows_of = tables
+                pairs = [(i,) for i in ids]
+                self._db.executemany(
+                    f"DELETE FROM {table} WHERE rowid = (SELECT rowid FROM {rows_of} WHERE id = ?)", pairs
+                )
+                self._db.executemany(f"DELETE FROM {rows_of} WHERE id = ?", pairs)
+
+    def search(
+        self, namespace: str, query: str, limit: int, shelves: Sequence[Shelf] = ("live",)
+    ) -> list[tuple[str, float]]:
+        """(id, BM25 score) on the shelves, best first; higher is better. Any word but function words may match."""
+        words = [w.lower() for w in WORD.findall(query)]
+        # Function words match nearly everything and drown the words that matter.
+        terms = list(dict.fromkeys([w for w in words if w not in STOPWORDS] or words))[:MAX_QUERY_TERMS]
+        if not terms:
+            return []
+        expression = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        with self._lock:
+            if not (table := self._table(namespace)):
+                return []
+            marks = ",".join("?" * len(shelves))
+            rows = self._db.execute(
+                f"SELECT id, bm25({table}) AS rank FROM {table} WHERE {table} MATCH ? AND shelf IN ({marks}) "
+                "ORDER BY rank LIMIT ?",
+                (expression, *shelves, limit),
+            ).fetchall()
+        # FTS5's bm25() is negative, lower being better.
+        return [(i, -float(rank)) for i, rank in rows]
+
+    def count(self, namespace: str) -> int:
+        with self._lock:
+            if not (table := self._table(namespace)):
+                return 0
+            return int(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    def drop(self, namespace: str) -> None:
+        with self._lock:
+            self._db.execute(f"DROP TABLE IF EXISTS {_name(namespace)}")
+            self._db.execute(f"DROP TABLE IF EXISTS {_rows_name(namespace)}")
+            self._db.execute(f'DROP TABLE IF EXISTS "kw_{namespace}"')  # before shelves: rebuilt when found empty
+
+    def _table(self, namespace: str) -> str | None:
+        name = _name(namespace)
+        found = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name.strip('"'),)).fetchone()
+        return name if found else None
+
+    def _tables(self, namespace: str, *, create: bool = False) -> tuple[str, str] | None:
+        """The namespace's FTS table and the table that gives each id its row there.
+
+        FTS5 cannot index a column it searches by equality, so finding an entry by its id would read
+        the whole table: the id's row number is kept in an ordinary table with a unique index.
+        """
+        name, rows_of = _name(namespace), _rows_name(namespace)
+        if create:
+            self._db.execute(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {name} "
+                "USING fts5(id UNINDEXED, shelf UNINDEXED, text, tokenize='porter unicode61')"
+            )
+        elif self._table(namespace) is None:
+            return None
+        exists = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (rows_of.strip('"'),)).fetchone()
+        if not exists:  # an index written before the table existed: number its rows once
+            self._db.execute(f"CREATE TABLE {rows_of} (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE)")
+            self._db.execute(f"INSERT INTO {rows_of}(rowid, id) SELECT rowid, id FROM {name}")
+        return name, rows_of
+
+
+def _name(namespace: str) -> str:
+    # Namespaces are validated to [a-z0-9_-]; quoting makes '-' legal in an identifier.
+    return f'"keywords_{namespace}"'
+
+
+def _rows_name(namespace: str) -> str:
+    return f'"keyword_rows_{namespace}"'

@@ -1,0 +1,39 @@
+"""The keyword index on its own: entries found by id without reading the whole table, and indexes written
+before that was so still work."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from mcp_memory.storage.keyword_index import KeywordIndex
+
+
+def test_an_index_written_before_entries_were_numbered_is_numbered_once_and_keeps_working(tmp_path: Path) -> None:
+    path = tmp_path / "keywords.sqlite3"
+    with sqlite3.connect(path) as db:  # as an earlier version wrote it
+        columns = "id UNINDEXED, shelf UNINDEXED, text, tokenize='porter unicode61'"
+        db.execute(f'CREATE VIRTUAL TABLE "keywords_ns" USING fts5({columns})')
+        db.executemany(
+            'INSERT INTO "keywords_ns"(id, shelf, text) VALUES (?, ?, ?)',
+            [("a" * 32, "live", "Lisbon trams are yellow"), ("b" * 32, "live", "Oslo has a fjord")],
+        )
+    index = KeywordIndex(path)
+    index.add("ns", [("a" * 32, "Porto trams are yellow too")])
+    index.move("ns", ["b" * 32], "superseded")
+    assert [i for i, _ in index.search("ns", "trams", 5)] == ["a" * 32]
+    assert index.search("ns", "Lisbon", 5) == [] and index.search("ns", "fjord", 5) == []
+    assert [i for i, _ in index.search("ns", "fjord", 5, ("superseded",))] == ["b" * 32]
+    index.delete("ns", ["b" * 32])
+    assert index.count("ns") == 1
+
+
+def test_replacing_and_deleting_entries_touches_only_their_own(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "keywords.sqlite3")
+    index.add("ns", [(f"{n:032x}", f"note number {n} about topic{n % 7}") for n in range(500)])
+    index.add("ns", [(f"{n:032x}", f"replaced {n}") for n in range(0, 500, 2)])
+    index.delete("ns", [f"{n:032x}" for n in range(1, 500, 4)])
+    assert index.count("ns") == 500 - 125
+    assert {i for i, _ in index.search("ns", "replaced", 500)} == {f"{n:032x}" for n in range(0, 500, 2)}
+    kept = [n for n in range(500) if n % 2 and n % 4 != 1]
+    assert {i for i, _ in index.search("ns", "topic3", 500)} == {f"{n:032x}" for n in kept if n % 7 == 3}
