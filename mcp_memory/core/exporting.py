@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from mcp_memory.core.errors import InvalidInput
 from mcp_memory.core.models import SHELVES, ExportPage, MemoryRecord, Shelf, StoredMemory, Usage
 from mcp_memory.storage.history import History
@@ -90,6 +92,6 @@ def _stored(
         access_count=usage.access_count,
         last_seen_at=usage.last_seen_at,
         history=events,
-        vector=vector,
-        part_vectors=part_vectors,
+        vector=None if vector is None else np.asarray(vector, dtype=np.float32),
+        part_vectors=None if part_vectors is None else [np.asarray(v, dtype=np.float32) for v in part_vectors],
     )

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+import numpy as np
+
 from mcp_memory.core.embedder import Embedder
 from mcp_memory.core.errors import InvalidInput
 from mcp_memory.core.models import (
@@ -34,6 +36,7 @@ from mcp_memory.storage.keyword_index import KeywordIndex
 from mcp_memory.storage.store import VectorStore
 
 DEFAULT_SOURCE = "import"
+Embedding = list[float] | np.ndarray  # as the model made it, or as a file carried it
 
 
 class Expired(Exception):
@@ -46,8 +49,8 @@ class Arrival:
 
     index: int
     record: MemoryRecord
-    vector: list[float] | None = None
-    part_vectors: list[list[float]] | None = None
+    vector: Embedding | None = None
+    part_vectors: list[Embedding] | None = None
     usage: Usage | None = None
     history: list[Event] | None = None
     parts: list[MemoryRecord] = field(default_factory=list)
@@ -163,7 +166,7 @@ class Importer:
             arrival.part_vectors = [v for v in map(self._checked_vector, item.part_vectors) if v is not None]
         return arrival
 
-    def _checked_vector(self, vector: list[float] | None) -> list[float] | None:
+    def _checked_vector(self, vector: np.ndarray | None) -> np.ndarray | None:
         if vector is not None and len(vector) != self._embedder.dimension:
             raise InvalidInput(
                 f"a vector has {len(vector)} numbers where model {self._embedder.name} makes "

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+import binascii
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, Field, PlainSerializer, PlainValidator, WithJsonSchema
 
 Scalar = str | int | float | bool
 Shelf = Literal["live", "superseded"]
@@ -253,21 +254,31 @@ class MemoryHistory(BaseModel):
     events: list[HistoryEvent] = Field(description="Oldest first.")
 
 
-def _vector_in(value: object) -> object:
-    if isinstance(value, str):
-        return np.frombuffer(base64.b64decode(value, validate=True), dtype="<f4").tolist()
-    return value
+def _vector_in(value: object) -> np.ndarray:
+    """A vector from base64 of little-endian float32s, or from a list of numbers; finite numbers only."""
+    try:
+        if isinstance(value, str):
+            vector = np.frombuffer(base64.b64decode(value, validate=True), dtype="<f4")
+        elif isinstance(value, np.ndarray | list | tuple) and all(not isinstance(x, bool | str) for x in value):
+            vector = np.asarray(value, dtype="<f4")
+        else:
+            raise ValueError("a vector is a base64 string of float32s or a list of numbers")
+    except (TypeError, binascii.Error) as exc:
+        raise ValueError(f"not a vector: {exc}") from exc
+    if vector.ndim != 1 or not np.isfinite(vector).all():
+        raise ValueError("a vector is one row of finite numbers")
+    return vector
 
 
-def _vector_out(value: list[float]) -> str:
-    return base64.b64encode(np.asarray(value, dtype="<f4").tobytes()).decode("ascii")
+def _vector_out(value: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(value, dtype="<f4").tobytes()).decode("ascii")
 
 
-# An embedding as Chroma keeps it (float32), written as base64 of its little-endian bytes: exact, and a
-# quarter of the size of decimal numbers. A list of numbers is read too.
+# An embedding as Chroma keeps it (float32), written as base64 of its little-endian bytes: exact, a quarter
+# of the size of decimal numbers, and read without making a Python number of each of its floats.
 Vector = Annotated[
-    list[float],
-    BeforeValidator(_vector_in),
+    np.ndarray,
+    PlainValidator(_vector_in),
     PlainSerializer(_vector_out, return_type=str),
     WithJsonSchema(
         {"anyOf": [{"type": "string", "contentEncoding": "base64"}, {"type": "array", "items": {"type": "number"}}]}

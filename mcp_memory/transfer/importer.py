@@ -133,8 +133,8 @@ def _weight(memory: MemoryInput) -> int:
     """Roughly the bytes a memory takes in a call: its words, its vectors and its events."""
     extra = 0
     if isinstance(memory, StoredMemory):
-        vectors = (memory.vector is not None) + len(memory.part_vectors or [])
-        extra = vectors * 4 * len(memory.vector or [0] * 384) * 4 // 3 + 200 * len(memory.history or [])
+        vectors = [v for v in (memory.vector, *(memory.part_vectors or [])) if v is not None]
+        extra = sum(len(v) * 4 * 4 // 3 for v in vectors) + 200 * len(memory.history or [])
     return len(memory.content.encode("utf-8")) + 500 + extra
 
 
