@@ -1,6 +1,7 @@
 """`mcp-memory import`: a file of memories, in any format read here, stored in batches, all or nothing.
 
-The file is read twice, a batch at a time, so a file of any size needs bounded memory. The first
+The file is read twice, a batch at a time, so a file of any size needs bounded memory; each batch
+is read on a worker thread while the one before it is with the owner. The first
 pass checks every memory (the owner validates them as it would store them, storing nothing); if
 any is malformed or invalid, nothing is imported and every problem is reported with its line, unless
 `skip_bad` says to leave those out. The second pass stores. Ids already in the namespace are left
@@ -10,11 +11,14 @@ alone, so an import cut short is finished by running it again.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+import anyio.to_thread
 
 from mcp_memory.core.errors import InvalidInput
 from mcp_memory.core.models import MemoryInput, StoredMemory
@@ -83,7 +87,7 @@ async def import_file(
         raise InvalidInput(_refusal(source.name, problems))
     report = ImportReport(source.format, skipped=list(problems))
     leave_out = {line for line, _ in problems}
-    for batch in _batches(source, leave_out):
+    async for batch in _read_ahead(_batches(source, leave_out)):
         result = await channel.import_batch([e.memory for e in batch], model=source.model, check_only=False)
         report.imported += len(result.imported)
         report.present += len(result.present)
@@ -98,11 +102,20 @@ async def _check(channel: Channel, source: Source) -> list[tuple[int, str]]:
     """Every malformed line and invalid memory of the file, by line; nothing is stored."""
     problems: list[tuple[int, str]] = []
     with source.open() as stream:
-        for batch in _batched(source.reader(stream, source.name), problems):
+        async for batch in _read_ahead(_batched(source.reader(stream, source.name), problems)):
             light = [_without_vectors(e.memory) for e in batch]  # the check needs no vectors: spare sending them
             result = await channel.import_batch(light, model=None, check_only=True)
             problems += [(batch[s.index].line, s.reason) for s in result.skipped if s.cause == "invalid"]
     return sorted(problems)
+
+
+async def _read_ahead(batches: Iterator[list[Entry]]) -> AsyncIterator[list[Entry]]:
+    """The batches, each read and parsed on a worker thread while the one before it is with the owner."""
+    with ThreadPoolExecutor(1, thread_name_prefix="mcp-memory-read") as reader:
+        upcoming = reader.submit(next, batches, None)
+        while (batch := await anyio.to_thread.run_sync(upcoming.result)) is not None:
+            upcoming = reader.submit(next, batches, None)
+            yield batch
 
 
 def _batches(source: Source, leave_out: set[int]) -> Iterator[list[Entry]]:
