@@ -7,13 +7,16 @@ import base64
 import gzip
 import json
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from mcp_clients import cli, http_server, http_session, stdio_session, structured
 from texts import QUESTION, long_note
 
+from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
 from mcp_memory.serve.tokens import TokenStore
 from mcp_memory.serve.transfer_tools import TRANSFER_TOOLS
 
@@ -38,6 +41,15 @@ async def fill(data_dir: Path) -> dict[str, str]:
     return ids
 
 
+@pytest.fixture
+def machines(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """Two data directories, as on two machines; the servers the test started in them are stopped after it."""
+    here, there = tmp_path / "laptop", tmp_path / "desktop"
+    yield here, there
+    for data_dir in (here, there):
+        stop_owner(OwnerFiles(data_dir))
+
+
 def lines(path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, Any]]:
     """An export's header, its memories by id, and its end line."""
     header, *memories, end = [json.loads(line) for line in path.read_text().splitlines()]
@@ -48,8 +60,10 @@ def without_vectors(memory: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in memory.items() if k not in {"vector", "part_vectors"}}
 
 
-async def test_a_namespace_moved_to_another_machine_keeps_every_field_of_every_memory(tmp_path: Path) -> None:
-    here, there = tmp_path / "laptop", tmp_path / "desktop"
+async def test_a_namespace_moved_to_another_machine_keeps_every_field_of_every_memory(
+    tmp_path: Path, machines: tuple[Path, Path]
+) -> None:
+    here, there = machines
     ids = await fill(here)
     exported = tmp_path / "alice.jsonl"
     cli(here, "export", "-n", "alice", "--history", "--vectors", "-o", str(exported))
@@ -77,8 +91,10 @@ async def test_a_namespace_moved_to_another_machine_keeps_every_field_of_every_m
     assert (again["imported"], again["present"]) == (0, len(ids))
 
 
-async def test_an_import_without_vectors_embeds_again_and_recalls_as_the_original_did(tmp_path: Path) -> None:
-    here, there = tmp_path / "laptop", tmp_path / "desktop"
+async def test_an_import_without_vectors_embeds_again_and_recalls_as_the_original_did(
+    tmp_path: Path, machines: tuple[Path, Path]
+) -> None:
+    here, there = machines
     ids = await fill(here)
     cli(here, "export", "-n", "alice", "--vectors", "-o", str(tmp_path / "with.jsonl"))
     cli(here, "export", "-n", "alice", "-o", str(tmp_path / "without.jsonl"))
