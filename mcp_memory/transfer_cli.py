@@ -160,17 +160,13 @@ def namespaces_merge(source: Name, target: Name, data_dir: DataDir = None) -> No
 @namespaces_app.command("rename")
 def namespaces_rename(source: Name, target: Name, data_dir: DataDir = None) -> None:
     """Rename SOURCE to TARGET, which must not hold memories yet (else use merge)."""
-    from mcp_memory.serve.client import read_status
-
-    held = (_run(lambda: read_status(settings_from(data_dir=data_dir))).namespaces or {}).get(target, 0)
-    if held:
-        typer.echo(f"error: {target!r} already holds {held} memories: use `namespaces merge` to join them", err=True)
-        raise typer.Exit(2)
-    report = _copy(source, target, data_dir, then_forget=True)
+    report = _copy(source, target, data_dir, then_forget=True, into_empty=True)
     out.print(f"{source!r} renamed to {target!r}: {report.copied} memories")
 
 
-def _copy(source: str, target: str, data_dir: Path | None, *, then_forget: bool = False) -> CopyReport:
+def _copy(
+    source: str, target: str, data_dir: Path | None, *, then_forget: bool = False, into_empty: bool = False
+) -> CopyReport:
     from mcp_memory.core.models import ForgetResult
     from mcp_memory.serve.client import OwnerChannel, call_tool, read_status, with_owner
     from mcp_memory.transfer.namespaces import copy_namespace
@@ -181,6 +177,9 @@ def _copy(source: str, target: str, data_dir: Path | None, *, then_forget: bool 
     known = _run(lambda: read_status(settings_from(data_dir=data_dir))).namespaces or {}
     if source not in known:
         typer.echo(f"error: there is no namespace {source!r}: `mcp-memory namespaces` lists them", err=True)
+        raise typer.Exit(2)
+    if into_empty and (held := known.get(target, 0)):
+        typer.echo(f"error: {target!r} already holds {held} memories: use `namespaces merge` to join them", err=True)
         raise typer.Exit(2)
     reading, writing = (
         settings_from(namespace=source, data_dir=data_dir),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 
@@ -27,9 +27,9 @@ from mcp_memory.core.models import (
     Usage,
 )
 from mcp_memory.core.parts import Splitter
-from mcp_memory.core.remembering import Writer
+from mcp_memory.core.remembering import Writer, same_memory
 from mcp_memory.core.threads import ThreadPlacer
-from mcp_memory.core.timeparse import parse_optional
+from mcp_memory.core.timeparse import parse_optional, zoned
 from mcp_memory.core.validation import check_ids
 from mcp_memory.storage.history import Event, History
 from mcp_memory.storage.keyword_index import KeywordIndex
@@ -178,11 +178,11 @@ class Importer:
         """Leave out a current memory with the same words as one already here, or earlier in the batch."""
         single = {a.record.id: a for a in arrivals if a.shelf == "live" and a.record.thread is None}
         found = self._store.find_hashes(namespace, [a.record.content_hash for a in single.values()])
-        known = {_same(r): r.id for r in found if r.thread is None and not r.expired(now)}
+        known = {same_memory(r): r.id for r in found if r.thread is None and not r.expired(now)}
         kept = []
         for arrival in arrivals:
             record = arrival.record
-            if record.id in single and (twin := known.setdefault(_same(record), record.id)) != record.id:
+            if record.id in single and (twin := known.setdefault(same_memory(record), record.id)) != record.id:
                 reason = f"the same words as memory {twin}, already here"
                 skip = SkippedMemory(index=arrival.index, id=arrival.record.id, cause="duplicate", reason=reason)
                 result.skipped.append(skip)
@@ -238,11 +238,7 @@ class Importer:
 
 
 def _utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _same(record: MemoryRecord) -> tuple[str, datetime | None]:
-    return (record.content_hash, record.occurred_at)
+    return None if moment is None else zoned(moment)
 
 
 def _imported(record: MemoryRecord, now: datetime) -> Event:

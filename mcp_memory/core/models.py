@@ -133,6 +133,11 @@ class MemoryInput(BaseModel):
     id: str | None = None
     created_at: datetime | None = None
     source: str | None = None
+
+    def without_vectors(self) -> MemoryInput:
+        """This memory with no embeddings to trust: it has none; a `StoredMemory` drops those it carries."""
+        return self
+
     tags: list[str] = Field(default_factory=list)
     kind: Kind | str = Kind.fact
     importance: float | None = None
@@ -302,6 +307,11 @@ class StoredMemory(MemoryInput):
     history: list[HistoryEvent] | None = None
     vector: Vector | None = None
     part_vectors: list[Vector] | None = None
+
+    def without_vectors(self) -> StoredMemory:
+        if self.vector is None and self.part_vectors is None:
+            return self
+        return self.model_copy(update={"vector": None, "part_vectors": None})
 
 
 class ExportPage(BaseModel):

@@ -30,7 +30,7 @@ from mcp_memory.core.embedder import Embedder
 from mcp_memory.core.errors import NotFound, StorageError
 from mcp_memory.core.models import MemoryRecord, Shelf
 from mcp_memory.core.parts import Splitter
-from mcp_memory.core.threads import ThreadPlacer, keyword_entries
+from mcp_memory.core.threads import ThreadPlacer, shelf_entries
 from mcp_memory.core.validation import check_namespace
 from mcp_memory.storage.keyword_index import KeywordIndex
 from mcp_memory.storage.store import CollectionInfo, VectorStore
@@ -113,8 +113,8 @@ class Reembedder:
         for shelf in self._collections(namespace)[0]:
             store = self._store.on_model(shelf.model, shelf.dimension)
             records = [r for batch in store.scan(namespace, shelf.shelf) for r in batch]
-            context = self._settings.thread_context and shelf.shelf == "live"  # a superseded memory stands alone
-            self._keywords.add(namespace, keyword_entries(records, context=context), shelf.shelf)
+            entries = shelf_entries(records, shelf.shelf, thread_context=self._settings.thread_context)
+            self._keywords.add(namespace, entries, shelf.shelf)
         self._store.mark(namespace, None)  # last: until then, the next run finishes what is left
 
 

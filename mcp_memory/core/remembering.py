@@ -91,13 +91,15 @@ class Writer:
         self._check_supersedes(namespace, records)
         hashes = [r.content_hash for r in records if r.thread is None]
         existing = {
-            _same(r): r for r in self._store.find_hashes(namespace, hashes) if r.thread is None and not r.expired(now)
+            same_memory(r): r
+            for r in self._store.find_hashes(namespace, hashes)
+            if r.thread is None and not r.expired(now)
         }
         outcomes: list[Outcome] = []
         fresh: dict[object, Outcome] = {}  # by what makes a repeat the same memory
         reinforced: dict[str, tuple[MemoryRecord, MemoryRecord]] = {}  # id: (as found, as merged)
         for record in records:
-            key = _same(record)
+            key = same_memory(record)
             if (hit := existing.get(key)) is not None:
                 found, merged = reinforced.get(hit.id, (hit, hit))
                 reinforced[hit.id] = (found, _merged(merged, record, now))
@@ -237,7 +239,7 @@ def _expiry(item: MemoryInput, now: datetime) -> datetime | None:
     return expires
 
 
-def _same(record: MemoryRecord) -> tuple[str, datetime | None]:
+def same_memory(record: MemoryRecord) -> tuple[str, datetime | None]:
     """What makes a repeat the same memory: the same words about the same moment. (A memory in a
     thread is a turn of a conversation, never a repeat: two 'Yes.' in a chat are two turns.)"""
     return (record.content_hash if record.thread is None else record.id, record.occurred_at)

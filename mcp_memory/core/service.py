@@ -33,13 +33,12 @@ from mcp_memory.core.models import (
     Scalar,
     StandingMemories,
     Stats,
-    StoredMemory,
     TopicBrief,
 )
 from mcp_memory.core.parts import Splitter
 from mcp_memory.core.recalling import Retriever
 from mcp_memory.core.remembering import Writer
-from mcp_memory.core.threads import ThreadPlacer, keyword_entries
+from mcp_memory.core.threads import ThreadPlacer, shelf_entries
 from mcp_memory.core.timeparse import parse_optional
 from mcp_memory.core.validation import (
     MAX_RECALL,
@@ -320,7 +319,7 @@ class MemoryService:
         check_batch(items)
         now = now or datetime.now(UTC)
         if model != self._embedder.name:
-            items = [_without_vectors(item) for item in items]
+            items = [item.without_vectors() for item in items]
         arrivals, skipped = self._importer.check(items, now)
         if check_only:
             return ImportResult(skipped=skipped)
@@ -362,9 +361,8 @@ class MemoryService:
                 memories: set[str] = set()  # a memory a crash left on both shelves is indexed, and counted, once
                 for shelf in SHELVES:
                     records = [r for batch in self._store.scan(namespace, shelf) for r in batch]
-                    # A superseded memory was indexed alone when it left its thread.
-                    context = self._settings.thread_context and shelf == "live"
-                    self._keywords.add(namespace, keyword_entries(records, context=context), shelf)
+                    entries = shelf_entries(records, shelf, thread_context=self._settings.thread_context)
+                    self._keywords.add(namespace, entries, shelf)
                     memories.update(r.id for r in records if not r.part_of)
                 indexed[namespace] = len(memories)
         return indexed
@@ -424,12 +422,6 @@ class MemoryService:
             every = [r for shelf in SHELVES for batch in self._store.scan(namespace, shelf) for r in batch]
             return [r for r in every if not r.part_of], []
         return [r for shelf in SHELVES for r in self._store.find(namespace, where, shelf)], []
-
-
-def _without_vectors(item: MemoryInput) -> MemoryInput:
-    if isinstance(item, StoredMemory) and (item.vector is not None or item.part_vectors is not None):
-        return item.model_copy(update={"vector": None, "part_vectors": None})
-    return item
 
 
 def _previews(memories: Sequence[MemoryRecord]) -> list[ForgottenMemory]:

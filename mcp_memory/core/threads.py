@@ -15,7 +15,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from mcp_memory.core.models import MemoryRecord
+from mcp_memory.core.models import MemoryRecord, Shelf
 from mcp_memory.storage.store import VectorStore
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
@@ -177,6 +177,12 @@ def keyword_entries(records: Sequence[MemoryRecord], *, context: bool) -> list[t
     return [
         (r.id, f"{before[r.id].content}\n{r.content}" if context and r.id in before else r.content) for r in records
     ]
+
+
+def shelf_entries(records: Sequence[MemoryRecord], shelf: Shelf, *, thread_context: bool) -> list[tuple[str, str]]:
+    """A shelf's keyword entries as they were indexed: a live thread's turns after their predecessor's
+    words; a superseded memory alone, as it was indexed when it left its thread."""
+    return keyword_entries(records, context=thread_context and shelf == "live")
 
 
 def _neighbours(

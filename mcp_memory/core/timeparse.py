@@ -35,12 +35,15 @@ def parse_instant(
             raise _not_a_date(field, text) from None
         else:
             parsed, period = _parse_phrase(text, field, now or datetime.now(UTC), future)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
     try:
-        return _bound(parsed, period, end_of_period).astimezone(UTC)
+        return _bound(zoned(parsed), period, end_of_period).astimezone(UTC)
     except OverflowError:
         raise InvalidInput(f"{field}: {text!r} is out of the range of dates this server handles") from None
+
+
+def zoned(moment: datetime) -> datetime:
+    """A time without a zone is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _short(value: str, field: str) -> str:

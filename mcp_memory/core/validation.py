@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sized
-from datetime import UTC, datetime
+from datetime import datetime
 
 from mcp_memory.core.errors import InvalidInput
 from mcp_memory.core.models import Kind, Scalar
+from mcp_memory.core.timeparse import zoned
 
 NAMESPACE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
 ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -130,7 +131,7 @@ def check_source(source: str) -> str:
 
 def check_created_at(created_at: datetime, now: datetime) -> datetime:
     """When an imported memory was first remembered: a moment past (a time without a zone is UTC)."""
-    when = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
+    when = zoned(created_at)
     if when > now:
         raise InvalidInput(f"created_at {when.isoformat()} is in the future: a memory cannot be older than now")
     return when

@@ -88,15 +88,14 @@ class OwnerChannel:
 
 async def read_history(settings: Settings, memory_id: str) -> MemoryHistory:
     """A memory's history, from the owner's history resource; an error becomes a `MemoryServerError`."""
-    failure: MCPError | None = None
-    async with owner_session(settings) as session:
+
+    async def read(session: ClientSession) -> list[Any]:
         try:
-            contents = (await session.read_resource(HISTORY_URI.format(memory_id=memory_id))).contents
+            return list((await session.read_resource(HISTORY_URI.format(memory_id=memory_id))).contents)
         except MCPError as exc:
-            failure = exc  # raised once the session is closed, not through its task group
-    if failure is not None:
-        raise MemoryServerError(failure.message) from failure
-    [first] = contents
+            raise MemoryServerError(exc.message) from exc
+
+    [first] = await with_owner(settings, read)
     assert isinstance(first, TextResourceContents)
     return MemoryHistory.model_validate_json(first.text)
 

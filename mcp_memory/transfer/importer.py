@@ -103,7 +103,7 @@ async def _check(channel: Channel, source: Source) -> list[tuple[int, str]]:
     problems: list[tuple[int, str]] = []
     with source.open() as stream:
         async for batch in _read_ahead(_batched(source.reader(stream, source.name), problems)):
-            light = [_without_vectors(e.memory) for e in batch]  # the check needs no vectors: spare sending them
+            light = [e.memory.without_vectors() for e in batch]  # the check needs no vectors: spare sending them
             result = await channel.import_batch(light, model=None, check_only=True)
             problems += [(batch[s.index].line, s.reason) for s in result.skipped if s.cause == "invalid"]
     return sorted(problems)
@@ -149,12 +149,6 @@ def _weight(memory: MemoryInput) -> int:
         vectors = [v for v in (memory.vector, *(memory.part_vectors or [])) if v is not None]
         extra = sum(len(v) * 4 * 4 // 3 for v in vectors) + 200 * len(memory.history or [])
     return len(memory.content.encode("utf-8")) + 500 + extra
-
-
-def _without_vectors(memory: MemoryInput) -> MemoryInput:
-    if isinstance(memory, StoredMemory):
-        return memory.model_copy(update={"vector": None, "part_vectors": None})
-    return memory
 
 
 def _refusal(name: str, problems: list[tuple[int, str]]) -> str:
