@@ -142,3 +142,13 @@ def test_a_check_only_import_stores_nothing(service: MemoryService) -> None:
     result = service.import_memories("ns", [MemoryInput(content="A fact"), MemoryInput(content="")], check_only=True)
     assert ([s.index for s in result.skipped], result.imported) == ([1], [])
     assert all(service.stats().namespaces.get("ns", 0) == 0 for _ in SHELVES)
+
+
+def test_a_memory_forgotten_then_imported_again_counts_its_uses_again(service: MemoryService) -> None:
+    first = service.remember("ns", "Alice rides to work", now=NOW)
+    [memory] = exported(service)
+    service.forget("ns", ids=[first.id], now=NOW)
+    service.import_memories("ns", [memory], model=None, now=NOW)
+    service.recall("ns", "how does Alice get to work", now=NOW + timedelta(hours=1))
+    [again] = exported(service)
+    assert (again.id, again.access_count) == (first.id, 1)

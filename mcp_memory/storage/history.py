@@ -58,12 +58,15 @@ class History:
         return [HistoryEvent(at=datetime.fromisoformat(at), event=ev, detail=json.loads(d)) for at, ev, d in rows]
 
     def touch(self, namespace: str, ids: Sequence[str], at: datetime) -> None:
-        """Count one more use of each memory: recalled, or remembered again (unless forgotten meanwhile)."""
+        """Count one more use of each memory: recalled, or remembered again (unless forgotten meanwhile;
+        a memory imported again after it was forgotten counts again)."""
         rows = [{"ns": namespace, "id": i, "at": at.isoformat()} for i in ids]
         with self._file.transaction():
             self._db.executemany(
-                "INSERT INTO usage SELECT :ns, :id, 1, :at WHERE NOT EXISTS (SELECT 1 FROM events "
-                "WHERE namespace = :ns AND memory_id = :id AND event = 'forgotten') "
+                "INSERT INTO usage SELECT :ns, :id, 1, :at WHERE NOT EXISTS (SELECT 1 FROM events g "
+                "WHERE g.namespace = :ns AND g.memory_id = :id AND g.event = 'forgotten' AND NOT EXISTS "
+                "(SELECT 1 FROM events h WHERE h.namespace = :ns AND h.memory_id = :id "
+                "AND h.event IN ('created', 'imported') AND h.rowid > g.rowid)) "
                 "ON CONFLICT (namespace, memory_id) "
                 "DO UPDATE SET access_count = access_count + 1, last_seen_at = excluded.last_seen_at",
                 rows,
