@@ -73,3 +73,4 @@ def test_the_transfer_benchmark_moves_every_memory_and_reports_its_speeds() -> N
     assert result["import_embedding"]["embedded"] >= 40
     assert all(result[step]["per_s"] > 0 for step in ("import_embedding", "export_vectors", "export_plain"))
     assert result["owner_peak_rss_mb"] > 0 and result["raw_encode_per_s"] > 0
+    assert result["chroma_add_per_s"] > 0 and result["in_process_import_vectors_per_s"] > 0
