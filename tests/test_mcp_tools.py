@@ -70,6 +70,25 @@ async def test_forget_removes_a_memory_for_every_host(connect: Connect) -> None:
         assert [m["id"] for m in await recall(vscode, "when is the API deployed?")] == [right["id"]]
 
 
+async def test_remember_many_stores_a_batch_as_remember_would_each(connect: Connect) -> None:
+    turns = ["Did the Lisbon deploy go out?", "Yes, on Tuesday.", "Who approved it?", "Priya did."]
+    async with connect("claude-code", "team") as code:
+        first = structured(await code.call_tool("remember", {"content": "The team standup is at 9:30."}))
+        batch = [
+            {"content": "The team standup is at 9:30."},
+            {"content": "The API is deployed with Argo CD.", "tags": ["deploy"], "kind": "fact"},
+            *({"content": turn, "thread": "release-chat"} for turn in turns),
+        ]
+        answers = structured(await code.call_tool("remember_many", {"memories": batch}))["memories"]
+    assert [a["status"] for a in answers] == ["duplicate"] + ["created"] * 5
+    assert answers[0]["id"] == first["id"]
+    async with connect("cursor", "team") as cursor:
+        found = await recall(cursor, "Priya")
+        tagged = await recall(cursor, "how is the API deployed?", tags=["deploy"])
+    assert (found[0]["id"], found[0]["thread"], found[0]["source"]) == (answers[5]["id"], "release-chat", "claude-code")
+    assert [m["id"] for m in tagged] == [answers[1]["id"]]
+
+
 BAD_CALLS = [
     ("remember", {"content": ""}, "content is empty"),
     ("remember", {"content": "   \n "}, "content is empty"),
@@ -92,6 +111,9 @@ BAD_CALLS = [
     ("remember", {"content": "ok", "supersedes": ["0" * 32]}, "no such memory"),
     ("remember", {"content": "ok", "ttl": "forever and a day"}, "is not a duration"),
     ("recall", {"query": "editor", "include_superseded": "perhaps"}, "valid boolean"),
+    ("remember_many", {"memories": []}, "at least 1"),
+    ("remember_many", {"memories": [{"content": "Fine on its own."}, {"content": " "}]}, "content is empty"),
+    ("remember_many", {"memories": [{"tags": ["no content"]}]}, "content"),
     ("no_such_tool", {}, "no_such_tool"),
 ]
 
@@ -102,13 +124,14 @@ async def test_bad_input_gets_an_error_result_and_changes_nothing(connect: Conne
         for tool, arguments, message in BAD_CALLS:
             assert message in error_text(await session.call_tool(tool, arguments)), (tool, arguments)
         assert [m["id"] for m in await recall(session, "wifi")] == [kept["id"]]
+        assert [m["id"] for m in await recall(session, "fine on its own")] == [kept["id"]]
         assert structured(await session.call_tool("remember", {"content": "The server still serves."}))
 
 
 async def test_tools_describe_themselves_to_the_host_model(data_dir: Path) -> None:
     async with stdio_session(data_dir, "claude-desktop") as session:
         tools = {tool.name: tool for tool in (await session.list_tools()).tools}
-    assert set(tools) == {"remember", "recall", "forget"}
+    assert set(tools) == {"remember", "remember_many", "recall", "forget"}
     for tool in tools.values():
         assert "Call this" in str(tool.description), f"{tool.name} does not say when to call it"
         assert tool.output_schema is not None

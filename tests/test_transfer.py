@@ -154,7 +154,7 @@ async def test_hosts_do_not_see_the_transfer_tools_and_tokens_transfer_only_what
     with http_server(data_dir) as url:
         async with http_session(url, "claude-desktop", "alice") as session:
             listed = {tool.name for tool in (await session.list_tools()).tools}
-            assert listed == {"remember", "recall", "forget"} and not listed & TRANSFER_TOOLS
+            assert listed == {"remember", "remember_many", "recall", "forget"} and not listed & TRANSFER_TOOLS
             await session.call_tool("remember", {"content": "Alice's locker code is on the team wiki."})
         async with http_session(url, "script", token=reader) as session:
             page = structured(await session.call_tool("export_memories", {}))

@@ -198,6 +198,10 @@ class RememberResult(BaseModel):
     parts: int = Field(default=0, description="How many parts a long memory was indexed as; 0 when short.")
 
 
+class RememberManyResult(BaseModel):
+    memories: list[RememberResult] = Field(description="What became of each memory, in the order given.")
+
+
 class RecalledMemory(BaseModel):
     id: str
     content: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import numpy as np
@@ -36,6 +37,7 @@ class Retriever:
         self._keywords = keywords
         self._history = history
         self._settings = settings
+        self._searcher = ThreadPoolExecutor(2, thread_name_prefix="mcp-memory-keywords")
 
     def recall(
         self,
@@ -69,8 +71,10 @@ class Retriever:
         self, namespace: str, query: str, where: MemoryFilter, pool: int, shelves: Sequence[Shelf], now: datetime
     ) -> list[Candidate]:
         """The union of the dense and keyword hits on the shelves, each with both of its scores."""
+        # The keyword search runs while the model embeds the query: both release the GIL.
+        searching = self._searcher.submit(self._keywords.search, namespace, query, pool, shelves)
         [embedding] = self._embedder.embed([query])
-        keyword = dict(self._keywords.search(namespace, query, pool, shelves))
+        keyword = dict(searching.result())
         candidates: list[Candidate] = []
         for shelf in shelves:
             for hit in self._store.query(namespace, embedding, pool, where, shelf):

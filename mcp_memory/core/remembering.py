@@ -13,7 +13,7 @@ from mcp_memory.core.config import Settings
 from mcp_memory.core.embedder import Embedder
 from mcp_memory.core.errors import InvalidInput
 from mcp_memory.core.forgetting import relink, thread_members
-from mcp_memory.core.models import MemoryInput, MemoryRecord, RememberResult, SimilarMemory
+from mcp_memory.core.models import MemoryInput, MemoryRecord, RememberResult, ScoredRecord, SimilarMemory
 from mcp_memory.core.parts import Splitter
 from mcp_memory.core.threads import ThreadPlacer
 from mcp_memory.core.timeparse import parse_optional, parse_ttl
@@ -124,8 +124,9 @@ class Writer:
         records = [replace(r, parts=len(parts[r.id])) for r in placed.records]
         every_part = [p for r in records for p in parts[r.id]]
         part_vectors = self._embedder.embed([p.content for p in every_part]) if every_part else []
-        for outcome, vector in zip(outcomes, placed.vectors, strict=True):
-            outcome.similar = self._similar(namespace, vector, now)
+        neighbours = self._store.query_many(namespace, placed.vectors, SIMILAR_SHOWN * 2)
+        for outcome, hits in zip(outcomes, neighbours, strict=True):
+            outcome.similar = self._similar(hits, now)
         self._store.add(namespace, [*records, *every_part], [*placed.vectors, *part_vectors])
         self._store.update_embeddings(namespace, placed.updated)
         entries = [*zip([r.id for r in records], placed.keyword_texts, strict=True)]
@@ -136,9 +137,9 @@ class Writer:
         )
         return {r.id: r for r in records}
 
-    def _similar(self, namespace: str, vector: list[float], now: datetime) -> list[SimilarMemory]:
+    def _similar(self, hits: Sequence[ScoredRecord], now: datetime) -> list[SimilarMemory]:
         shown: dict[str, SimilarMemory] = {}
-        for hit in self._store.query(namespace, vector, SIMILAR_SHOWN * 2):
+        for hit in hits:
             close = hit.score >= self._settings.similar_threshold and not hit.record.expired(now)
             if close and hit.record.memory_id not in shown:
                 content = hit.record.content if hit.record.part_of is None else f"… {hit.record.content} …"

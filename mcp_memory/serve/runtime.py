@@ -30,6 +30,7 @@ from mcp_memory.core.models import (
     OwnerStatus,
     RecallResult,
     RecentMemories,
+    RememberManyResult,
     RememberResult,
     StandingMemories,
     TopicBrief,
@@ -140,6 +141,12 @@ class MemoryRuntime:
         return await self._run(
             caller, "remember", lambda s, ns: s.remember(ns, content, source=caller.source, **options), write=True
         )
+
+    async def remember_many(self, caller: Caller, items: Sequence[MemoryInput]) -> RememberManyResult:
+        def remember(service: MemoryService, namespace: str) -> RememberManyResult:
+            return RememberManyResult(memories=service.remember_many(namespace, items, source=caller.source))
+
+        return await self._run(caller, "remember", remember, write=True)
 
     async def recall(self, caller: Caller, query: str, **options: Any) -> RecallResult:
         # A read-only caller's recalls leave no trace: use counts are a write.

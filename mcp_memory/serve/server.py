@@ -26,7 +26,7 @@ from pydantic import AnyHttpUrl, Field, ValidationError
 
 from mcp_memory import __version__
 from mcp_memory.core.errors import AccessDenied, InvalidInput, MemoryServerError, NotFound
-from mcp_memory.core.models import ForgetResult, Kind, RecallResult, RememberResult
+from mcp_memory.core.models import ForgetResult, Kind, MemoryInput, RecallResult, RememberManyResult, RememberResult
 from mcp_memory.core.principal import Caller
 from mcp_memory.serve import tool_args as args
 from mcp_memory.serve.identity import READ, Identity
@@ -142,7 +142,8 @@ def build_server(runtime: MemoryRuntime, identity: Identity, public_url: str) ->
 
         Call this when the user shares something worth keeping beyond this conversation: a preference,
         a decision, a convention of their project, a personal detail, an instruction for how to work,
-        or when they ask you to remember something. Store separate facts with separate calls. Do not
+        or when they ask you to remember something. Store separate facts as separate memories (many at
+        once with `remember_many`). Do not
         store secrets (passwords, keys) or details that only matter for the task at hand.
 
         The same words remembered again store nothing new: the answer is `status: "duplicate"` with
@@ -169,6 +170,20 @@ def build_server(runtime: MemoryRuntime, identity: Identity, public_url: str) ->
                 expires_at=expires_at,
             ),
         )
+
+    @mcp.tool(annotations=ToolAnnotations(title="Remember many", destructive_hint=False, idempotent_hint=False))
+    async def remember_many(memories: args.NewMemories, ctx: Context) -> RememberManyResult:
+        """Store several memories in one call, embedded together: faster than one `remember` each.
+
+        Call this when you have many things to keep at once: the facts a user listed, what you learned
+        over a long session, the turns of a conversation (give them one `thread`, in the order said),
+        notes moved in from elsewhere. Each memory takes what `remember` takes and is treated as
+        `remember` treats it (duplicates, superseding, long notes). All are checked first: if any is
+        invalid, none is stored and the error names it. The answer lists each memory's outcome in order.
+        """
+        items = [MemoryInput(**m.model_dump(exclude_none=True)) for m in memories]
+        result: RememberManyResult = await call(ctx, lambda caller: runtime.remember_many(caller, items))
+        return result
 
     @mcp.tool(annotations=ToolAnnotations(title="Recall", read_only_hint=True))
     async def recall(

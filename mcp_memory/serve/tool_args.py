@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from mcp_memory.core.models import Kind
-from mcp_memory.core.validation import MAX_RECALL
+from mcp_memory.core.validation import MAX_BATCH, MAX_RECALL
 
 # remember
 Content = Annotated[
@@ -71,6 +71,32 @@ Ttl = Annotated[
 ExpiresAt = Annotated[
     str | None,
     Field(description="Instead of ttl: when the memory stops being true, ISO 8601 or a phrase ('friday')."),
+]
+
+
+
+class NewMemory(BaseModel):
+    """One memory of a `remember_many` call: the arguments `remember` takes, each described there."""
+
+    content: Content
+    tags: Tags = []  # pydantic copies defaults
+    kind: MemoryKind = Kind.fact
+    importance: Importance = None
+    occurred_at: OccurredAt = None
+    thread: Thread = None
+    metadata: Metadata = None
+    supersedes: Supersedes = None
+    ttl: Ttl = None
+    expires_at: ExpiresAt = None
+
+
+NewMemories = Annotated[
+    list[NewMemory],
+    Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="The memories, each with its own content and options; a thread's turns in the order said.",
+    ),
 ]
 
 # recall

@@ -64,18 +64,36 @@ class ChromaStore:
         where: MemoryFilter | None = None,
         shelf: Shelf = "live",
     ) -> list[ScoredRecord]:
+        return self._query(namespace, [embedding], limit, where, shelf)[0]
+
+    def query_many(
+        self, namespace: str, embeddings: Sequence[list[float]], limit: int, shelf: Shelf = "live"
+    ) -> list[list[ScoredRecord]]:
+        return self._query(namespace, embeddings, limit, None, shelf) if embeddings else []
+
+    def _query(
+        self,
+        namespace: str,
+        embeddings: Sequence[list[float]],
+        limit: int,
+        where: MemoryFilter | None,
+        shelf: Shelf,
+    ) -> list[list[ScoredRecord]]:
         collection = self._collection(namespace, shelf)
         if collection is None:
-            return []
+            return [[] for _ in embeddings]
         with _translated("search the store"):
             found = collection.query(
-                query_embeddings=_vectors([embedding]),
+                query_embeddings=_vectors(embeddings),
                 n_results=limit,
                 where=to_where(where) if where else None,
                 include=["documents", "metadatas", "distances"],
             )
-        rows = zip(found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True)  # type: ignore[index]
-        return [ScoredRecord(to_record(i, doc, meta), 1.0 - float(dist)) for i, doc, meta, dist in rows]
+        columns = zip(found["ids"], found["documents"], found["metadatas"], found["distances"], strict=True)  # type: ignore[arg-type]
+        return [
+            [ScoredRecord(to_record(i, doc, meta), 1.0 - float(dist)) for i, doc, meta, dist in zip(*c, strict=True)]
+            for c in columns
+        ]
 
     def get(self, namespace: str, ids: Sequence[str], shelf: Shelf = "live") -> list[MemoryRecord]:
         return [record for record, _ in self._get(namespace, shelf, ids=list(ids))] if ids else []

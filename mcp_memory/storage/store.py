@@ -49,6 +49,12 @@ class VectorStore(Protocol):
         """The `limit` nearest records (memories or parts) meeting `where`, best first, by cosine similarity."""
         ...
 
+    def query_many(
+        self, namespace: str, embeddings: Sequence[list[float]], limit: int, shelf: Shelf = "live"
+    ) -> list[list[ScoredRecord]]:
+        """`query` for each embedding, in one call to the store."""
+        ...
+
     def get(self, namespace: str, ids: Sequence[str], shelf: Shelf = "live") -> list[MemoryRecord]:
         """The records among `ids` that exist on the shelf; unknown ids are left out."""
         ...
