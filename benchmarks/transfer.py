@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from latency import synthetic_memories
+from corpus import synthetic_memories
 from mcp_clients import EXECUTABLE, server_env
 
 from mcp_memory.core.models import StoredMemory

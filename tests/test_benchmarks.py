@@ -74,3 +74,17 @@ def test_the_transfer_benchmark_moves_every_memory_and_reports_its_speeds() -> N
     assert all(result[step]["per_s"] > 0 for step in ("import_embedding", "export_vectors", "export_plain"))
     assert result["owner_peak_rss_mb"] > 0 and result["raw_encode_per_s"] > 0
     assert result["chroma_add_per_s"] > 0 and result["in_process_import_vectors_per_s"] > 0
+
+
+def test_the_latency_benchmark_reports_every_measure_for_each_size() -> None:
+    result = run_benchmark(
+        "latency.py", "--sizes", "60", "--queries", "20", "--runs", "1", "--warm-runs", "2", "--clients", "2",
+        "--calls-per-client", "10", "--remembers", "5",
+    )  # fmt: skip
+    assert result["initialize_ms"] > 0 and result["first_recall_s"] > 0
+    size = result["sizes"]["60"]
+    assert 0 < size["recall_p50_ms"] <= size["recall_p95_ms"] <= size["recall_p99_ms"]
+    assert size["filtered_recall_p95_ms"] > 0 and size["recall_http_p50_ms"] > 0 and size["remember_p50_ms"] > 0
+    assert 0 <= size["overlap_at_10"] <= 1
+    assert size["ingest_per_s"] > 0 and size["encode_per_s"] > 0 and size["rss_mb"] > 0
+    assert size["concurrent_recalls_per_s"] > 0 and size["concurrent_recall_p95_ms"] > 0
