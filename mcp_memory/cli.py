@@ -10,18 +10,22 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import anyio
 import typer
-from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from mcp_memory.core.config import Settings
 from mcp_memory.core.errors import MemoryServerError
 from mcp_memory.core.models import ForgetResult, Kind, RecallResult, RememberResult
 from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
+
+# A command imports what it alone needs in its body (the server, the store, the model, an event loop), so
+# that a recall answers in well under a second; tests/test_cli_imports.py keeps this module light.
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from mcp_memory.core.config import Settings
 
 app = typer.Typer(
     help="A local-first memory server for AI assistants, spoken over MCP.",
@@ -43,6 +47,8 @@ Tags = Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repe
 
 
 def settings_from(**overrides: Any) -> Settings:
+    from mcp_memory.core.config import Settings
+
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     logging.basicConfig(
         stream=sys.stderr, level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -95,6 +101,8 @@ def serve(
     token: they reach the server over its private unix socket. Only one process may own a data
     directory; a second `serve` exits naming the first.
     """
+    import anyio
+
     from mcp_memory.serve.owner import run_owner
 
     settings = settings_from(
@@ -217,7 +225,7 @@ def history(
     from mcp_memory.serve.client import read_history
 
     settings = settings_from(namespace=namespace, data_dir=data_dir)
-    result = _run(lambda: read_history(settings, memory_id))
+    result = guarded(lambda: read_history(settings, memory_id))
     if as_json:
         return _print_json(result)
     out.print(f"[bold]{result.id}[/bold] {result.state}")
@@ -234,7 +242,7 @@ def stats(data_dir: DataDir = None, as_json: AsJson = False) -> None:
     from mcp_memory.serve.client import read_status
 
     settings = settings_from(data_dir=data_dir)
-    status = _run(lambda: read_status(settings))
+    status = guarded(lambda: read_status(settings))
     if as_json:
         return _print_json(status)
     out.print(f"data dir: {status.data_dir}\nmodel:    {status.embedding_model}")
@@ -251,7 +259,7 @@ def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
         if as_json:
             return typer.echo(json.dumps({"running": False, "data_dir": str(settings.data_dir)}))
         return out.print(f"no server owns {settings.data_dir}")
-    result = _run(lambda: read_status(settings))
+    result = guarded(lambda: read_status(settings))
     if as_json:
         return typer.echo(json.dumps({"running": True, **result.model_dump(mode="json")}))
     out.print(f"running:  pid {result.pid} since {result.started_at:%Y-%m-%d %H:%M:%S} UTC (v{result.version})")
@@ -298,7 +306,8 @@ def reindex(
 
 
 def guarded(operation: Any) -> Any:
-    """A local operation; the project's errors become a one-line message and exit code 2."""
+    """A local operation or a call to the server; the project's errors become a one-line message and exit
+    code 2."""
     try:
         return operation()
     except MemoryServerError as exc:
@@ -313,11 +322,13 @@ def _call(
 
     settings = settings_from(namespace=namespace, data_dir=data_dir)
     present = {k: v for k, v in arguments.items() if v is not None}
-    return _run(lambda: call_tool(settings, tool, present, result))
+    return guarded(lambda: call_tool(settings, tool, present, result))
 
 
 def _run(operation: Any) -> Any:
-    """Run a call to the server; the project's errors become a one-line message and exit code 2."""
+    """Run an async operation, such as an export; the project's errors become a one-line message and exit code 2."""
+    import anyio
+
     try:
         return anyio.run(operation)
     except MemoryServerError as exc:

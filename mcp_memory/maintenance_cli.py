@@ -12,11 +12,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.progress import Progress as Bar
 
 from mcp_memory.cli import DataDir, app, guarded, out, settings_from
-from mcp_memory.core.config import DEFAULT_MODEL, Settings
-from mcp_memory.core.embedder import DEFAULT_MODEL_ID
 from mcp_memory.serve.owner_files import OwnerFiles
 
 if TYPE_CHECKING:  # the library itself is imported when the command runs: other commands need not wait for it
+    from mcp_memory.core.config import Settings
     from mcp_memory.core.reembedding import Progress, Reembedded
 
 
@@ -86,6 +85,9 @@ def _summary(result: Reembedded, model: str) -> str:
 
 def _canonical(model: str) -> str:
     """The packaged model under the one name it is recorded with."""
+    from mcp_memory.core.config import DEFAULT_MODEL
+    from mcp_memory.core.embedder import DEFAULT_MODEL_ID
+
     return DEFAULT_MODEL_ID if model == DEFAULT_MODEL else model
 
 

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from mcp_memory.cli import AsJson, DataDir, guarded, out, settings_from
-from mcp_memory.core.config import Settings
-from mcp_memory.core.models import OwnerInfo
-from mcp_memory.serve.http_app import http_url
 from mcp_memory.serve.owner_files import OwnerFiles
-from mcp_memory.serve.tokens import TokenStore
+
+if TYPE_CHECKING:
+    from mcp_memory.core.config import Settings
+    from mcp_memory.core.models import OwnerInfo
+    from mcp_memory.serve.tokens import TokenStore
 
 token_app = typer.Typer(help="Access tokens for HTTP hosts: create, list, revoke.", no_args_is_help=True)
 
@@ -69,6 +70,8 @@ def token_revoke(
 
 
 def _tokens(data_dir: Path | None) -> TokenStore:
+    from mcp_memory.serve.tokens import TokenStore
+
     files = OwnerFiles(settings_from(data_dir=data_dir).data_dir)
     files.ensure_private_dir()
     return TokenStore(files.data_dir)
@@ -77,6 +80,9 @@ def _tokens(data_dir: Path | None) -> TokenStore:
 def first_token(settings: Settings, about: OwnerInfo) -> None:
     """The first `serve` by hand makes a token for the default namespace, and says how to use it; never
     again, even once every token is revoked (that keeps HTTP closed)."""
+    from mcp_memory.serve.http_app import http_url
+    from mcp_memory.serve.tokens import TokenStore
+
     files = OwnerFiles(settings.data_dir)
     token = guarded(lambda: TokenStore(files.data_dir).create_first("default", [settings.namespace]))
     if token is None:

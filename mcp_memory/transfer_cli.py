@@ -17,7 +17,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as Bar
 
-from mcp_memory.cli import AsJson, DataDir, Namespace, _print_counts, _print_json, _run, app, out, settings_from
+from mcp_memory.cli import (
+    AsJson,
+    DataDir,
+    Namespace,
+    _print_counts,
+    _print_json,
+    _run,
+    app,
+    guarded,
+    out,
+    settings_from,
+)
 from mcp_memory.transfer.channel import Progress
 from mcp_memory.transfer.namespaces import CopyReport
 
@@ -132,7 +143,7 @@ def namespaces(ctx: typer.Context, data_dir: DataDir = None, as_json: AsJson = F
         return
     from mcp_memory.serve.client import read_status
 
-    status = _run(lambda: read_status(settings_from(data_dir=data_dir)))
+    status = guarded(lambda: read_status(settings_from(data_dir=data_dir)))
     counts = status.namespaces or {}
     if as_json:
         typer.echo(json.dumps(counts))
@@ -174,7 +185,7 @@ def _copy(
     if source == target:
         typer.echo("error: SOURCE and TARGET are the same namespace", err=True)
         raise typer.Exit(2)
-    known = _run(lambda: read_status(settings_from(data_dir=data_dir))).namespaces or {}
+    known = guarded(lambda: read_status(settings_from(data_dir=data_dir))).namespaces or {}
     if source not in known:
         typer.echo(f"error: there is no namespace {source!r}: `mcp-memory namespaces` lists them", err=True)
         raise typer.Exit(2)
@@ -188,18 +199,18 @@ def _copy(
 
     async def run() -> CopyReport:
         with _progress("copying") as progress:
-            report = await with_owner(
+            return await with_owner(
                 reading,
                 lambda src: with_owner(
                     writing, lambda dst: copy_namespace(OwnerChannel(src), OwnerChannel(dst), progress)
                 ),
             )
-        if then_forget and report.total:
-            forget = {"everything": True, "confirm": source}
-            await call_tool(reading, "forget", forget, ForgetResult)
-        return report
 
-    return _run(run)
+    report: CopyReport = _run(run)
+    if then_forget and report.total:
+        forget = {"everything": True, "confirm": source}
+        guarded(lambda: call_tool(reading, "forget", forget, ForgetResult))
+    return report
 
 
 @contextmanager

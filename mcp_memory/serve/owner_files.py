@@ -1,6 +1,7 @@
-"""The files by which the one owner of a data directory is found, locked, reached and stopped.
+"""The files by which the one owner of a data directory is found, locked, reached and stopped, and the names
+its clients use for what it serves.
 
-Light on imports: the stdio bridge uses this module.
+Light on imports: the stdio bridge and the CLI use this module.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from mcp_memory.core.errors import MemoryServerError
 
 # The kernel's limit on a unix socket path (sun_path), less the terminating NUL.
 MAX_SOCKET_PATH = 107
+# What the owner serves (server.py, transfer_tools.py) and the CLI asks for (client.py), kept here so that a
+# terminal command need not import the server to name it.
+STATUS_URI = "memory://status"
+HISTORY_URI = "memory://history/{memory_id}"
+CLI_CLIENT = "mcp-memory-cli"  # the clientInfo name of the CLI's sessions: the transfer tools are listed to it
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,10 @@ from mcp_memory.core.models import ForgetResult, Kind, MemoryInput, RecallResult
 from mcp_memory.core.principal import Caller
 from mcp_memory.serve import tool_args as args
 from mcp_memory.serve.identity import READ, Identity
+from mcp_memory.serve.owner_files import HISTORY_URI, STATUS_URI
 from mcp_memory.serve.runtime import MemoryRuntime
 from mcp_memory.serve.transfer_tools import add_transfer_tools, hide_transfer_tools
 
-STATUS_URI = "memory://status"
-HISTORY_URI = "memory://history/{memory_id}"
 RECENT_URI = "memory://recent"
 RECENT_LIMIT_URI = "memory://recent/{limit}"
 MEMORY_URI = "memory://memories/{memory_id}"

@@ -74,7 +74,6 @@ ExpiresAt = Annotated[
 ]
 
 
-
 class NewMemory(BaseModel):
     """One memory of a `remember_many` call: the arguments `remember` takes, each described there."""
 

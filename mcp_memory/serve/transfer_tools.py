@@ -18,9 +18,9 @@ from pydantic import Field
 from mcp_memory.core.exporting import MAX_PAGE
 from mcp_memory.core.models import ExportPage, ImportResult, StoredMemory
 from mcp_memory.core.principal import Caller
+from mcp_memory.serve.owner_files import CLI_CLIENT
 from mcp_memory.serve.runtime import MemoryRuntime
 
-CLI_CLIENT = "mcp-memory-cli"  # the clientInfo name of the CLI's sessions
 TRANSFER_TOOLS = frozenset({"export_memories", "import_memories"})
 T = TypeVar("T")
 Call = Callable[[Context, Callable[[Caller], Awaitable[Any]]], Awaitable[Any]]
