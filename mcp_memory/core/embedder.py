@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -12,6 +13,7 @@ from mcp_memory.core.config import DEFAULT_MODEL
 from mcp_memory.core.errors import EmbeddingError
 
 DEFAULT_MODEL_ID = f"sentence-transformers/{DEFAULT_MODEL}"
+FEW_TEXTS = 4  # a call this small runs on one thread
 
 
 class Embedder(Protocol):
@@ -38,9 +40,9 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model: str = DEFAULT_MODEL) -> None:
         self._name, location = _resolve(model)
-        # torch's threads wait for work by spinning; on a busy machine a short query's spin outlasts
-        # its work (p95 113 ms against 12 ms when they sleep, here with two other busy processes).
-        # Read when torch loads, so before the first import of it.
+        # torch's threads wait for work by spinning; on a busy machine a batch's spinning threads
+        # take the cores the others need (with two other busy processes here, a query's p95 went from
+        # ~500 ms to 12 ms once they sleep). Read when torch loads, so before the first import of it.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             # Imported here: torch and transformers take ~10 s to import, and the MCP
@@ -56,6 +58,10 @@ class SentenceTransformerEmbedder:
         # Less the two special tokens ([CLS], [SEP]) that every input carries.
         self._window = int(self._model.max_seq_length or 256) - 2
         self._tokenizer = self._model.tokenizer
+        self._lock = threading.Lock()
+        import torch
+
+        self._threads = torch.get_num_threads()
 
     @property
     def name(self) -> str:
@@ -73,8 +79,15 @@ class SentenceTransformerEmbedder:
         return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        vectors = self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
-        if len(texts) > 1:
+        """A query (or a single memory) runs on one thread: it finishes before threads would have
+        handed work to each other. A batch runs on every core torch was given. One call at a time:
+        the thread count is the process's."""
+        import torch
+
+        with self._lock:
+            torch.set_num_threads(1 if len(texts) <= FEW_TEXTS else self._threads)
+            vectors = self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+        if len(texts) > FEW_TEXTS:
             _return_freed_memory()
         return vectors.tolist()
 
