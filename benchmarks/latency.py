@@ -182,7 +182,7 @@ async def measure_served(args: argparse.Namespace, data_dir: Path, namespace: st
     results["remember_p50_ms"] = round(percentile(remembers, 50), 1)
     texts = work.spare[args.remembers :]
     results |= await concurrent_load(data_dir, namespace, work.queries, texts, args.clients, args.calls_per_client)
-    results["rss_mb"] = round(owner_rss_mb(data_dir), 1)
+    results["rss_mb"] = round(owner_memory_mb(data_dir), 1)
     return results
 
 
@@ -203,14 +203,15 @@ async def measure_startup(args: argparse.Namespace, data_dir: Path, namespace: s
     return {"initialize_ms": round(statistics.median(warm), 1), "first_recall_s": round(statistics.median(cold), 2)}
 
 
-def owner_rss_mb(data_dir: Path) -> float:
+def owner_memory_mb(data_dir: Path, field: str = "VmRSS") -> float:
+    """The running server's resident memory (`VmRSS`), or its peak (`VmHWM`), in MB."""
     info = OwnerFiles(data_dir).read_info()
     if info is None:
         raise RuntimeError("no server is running to measure")
     for line in Path(f"/proc/{info['pid']}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("the server's status has no VmRSS")
+    raise RuntimeError(f"the server's status has no {field}")
 
 
 def percentile(values: Sequence[float], p: float) -> float:

@@ -28,8 +28,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import synthetic_memories
+from latency import encode_rate, owner_memory_mb
 from mcp_clients import EXECUTABLE, server_env
 
+from mcp_memory.core.embedder import SentenceTransformerEmbedder
 from mcp_memory.core.models import StoredMemory
 from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
 from mcp_memory.transfer.native import End, Header, memory_line, read_export, read_header
@@ -64,28 +66,6 @@ def timed(data_dir: Path, *args: str) -> tuple[float, float, str]:
     if process.returncode != 0:
         raise SystemExit(f"mcp-memory {' '.join(args)} failed with {process.returncode}")
     return time.perf_counter() - started, usage.ru_maxrss / 1024, output
-
-
-def encode_rate(texts: list[str]) -> float:
-    from mcp_memory.core.embedder import SentenceTransformerEmbedder
-
-    embedder = SentenceTransformerEmbedder()
-    sample = texts[: min(len(texts), 2000)]
-    embedder.embed(sample[:64])  # warm up
-    started = time.perf_counter()
-    for start in range(0, len(sample), 250):
-        embedder.embed(sample[start : start + 250])
-    return len(sample) / (time.perf_counter() - started)
-
-
-def owner_peak_rss_mb(data_dir: Path) -> float | None:
-    info = OwnerFiles(data_dir).read_info()
-    if info is None:
-        return None
-    for line in Path(f"/proc/{info['pid']}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return None
 
 
 def store_floor(vectors_file: Path, data_dir: Path) -> dict[str, int]:
@@ -138,9 +118,9 @@ def run(count: int, work: Path) -> dict[str, Any]:
             step["embedded"] = json.loads(output)["embedded"]
         results[name] = step
     results["vectors_file_mb"] = round((work / "vectors.jsonl").stat().st_size / 2**20, 1)
-    results["owner_peak_rss_mb"] = owner_peak_rss_mb(data_dir)
+    results["owner_peak_rss_mb"] = owner_memory_mb(data_dir, "VmHWM")
     stop_owner(OwnerFiles(data_dir))
-    results["raw_encode_per_s"] = round(encode_rate(texts))
+    results["raw_encode_per_s"] = round(encode_rate(SentenceTransformerEmbedder(), texts[:2000]))
     results.update(store_floor(work / "vectors.jsonl", work / "floor"))
     return results
 
