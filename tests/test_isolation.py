@@ -150,6 +150,7 @@ async def _tool_attempts(session: ClientSession, attempts: Attempts, ids: list[s
         ("recall", {"query": "Whiskers", "tags": ["private"]}),
         ("remember", {"content": "Bob was here."}),
         ("remember", {"content": "Alice now lives in Faro.", "supersedes": ids[-1:]}),
+        ("remember_many", {"memories": [{"content": "Bob too."}, {"content": "Faro.", "supersedes": ids[-1:]}]}),
         ("forget", {"ids": ids}),
         ("forget", {"tags": ["private"], "dry_run": True}),
         ("forget", {"everything": True, "confirm": "alice"}),
@@ -278,6 +279,8 @@ async def test_a_read_only_token_recalls_but_cannot_write_forget_or_count_a_use(
         refusal = ("read-only", "not remember")
         reader_attempts = Attempts(server)
         reader_attempts.refused(await reader.call_tool("remember", {"content": "Alice likes jazz."}), *refusal)
+        jazz = {"memories": [{"content": "Alice likes jazz."}, {"content": "Alice plays bass."}]}
+        reader_attempts.refused(await reader.call_tool("remember_many", jazz), *refusal)
         reader_attempts.refused(
             await reader.call_tool(
                 "remember", {"content": "Alice lives in Faro.", "supersedes": server.alice_ids[-1:]}
