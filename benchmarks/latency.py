@@ -50,7 +50,7 @@ from mcp import ClientSession
 from mcp_clients import http_session, stdio_session
 
 from mcp_memory.core.config import Settings
-from mcp_memory.core.embedder import Embedder, SentenceTransformerEmbedder
+from mcp_memory.core.embedder import Embedder, load_embedder
 from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
 from mcp_memory.serve.tokens import TokenStore
 from mcp_memory.storage.chroma_store import ChromaStore
@@ -224,6 +224,12 @@ def percentile(values: Sequence[float], p: float) -> float:
 # Measuring in this process, with the server stopped.
 
 
+def server_embedder() -> Embedder:
+    """The model as the server runs it, with the same settings."""
+    settings = Settings()
+    return load_embedder(settings.embedding_model, settings.embedding_backend, settings.model_cache_dir)
+
+
 def encode_rate(embedder: Embedder, texts: list[str]) -> float:
     """Texts a second the model encodes in batches of 250, warmed up first."""
     sample = texts[:ENCODE_SAMPLE]
@@ -285,7 +291,7 @@ async def run(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
                 results |= await measure_startup(args, data_dir, namespace)
         finally:
             stop_owner(OwnerFiles(data_dir))
-        embedder = embedder or SentenceTransformerEmbedder()  # loaded once no server is busy
+        embedder = embedder or server_embedder()  # loaded once no server is busy
         results["sizes"][str(size)] = served | measure_in_process(embedder, data_dir, namespace, work)
         if not args.json:
             print(f"{size:,} memories measured", file=sys.stderr)

@@ -28,10 +28,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import synthetic_memories
-from latency import encode_rate, owner_memory_mb
+from latency import encode_rate, owner_memory_mb, server_embedder
 from mcp_clients import EXECUTABLE, server_env
 
-from mcp_memory.core.embedder import SentenceTransformerEmbedder
 from mcp_memory.core.models import StoredMemory
 from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
 from mcp_memory.transfer.native import End, Header, memory_line, read_export, read_header
@@ -120,7 +119,7 @@ def run(count: int, work: Path) -> dict[str, Any]:
     results["vectors_file_mb"] = round((work / "vectors.jsonl").stat().st_size / 2**20, 1)
     results["owner_peak_rss_mb"] = owner_memory_mb(data_dir, "VmHWM")
     stop_owner(OwnerFiles(data_dir))
-    results["raw_encode_per_s"] = round(encode_rate(SentenceTransformerEmbedder(), texts[:2000]))
+    results["raw_encode_per_s"] = round(encode_rate(server_embedder(), texts[:2000]))
     results.update(store_floor(work / "vectors.jsonl", work / "floor"))
     return results
 

@@ -48,14 +48,14 @@ def reembed(
 
 def _reembed(settings: Settings, files: OwnerFiles, model: str, namespaces: list[str] | None) -> bool:
     """Each namespace moved in turn, and said; whether any was."""
-    from mcp_memory.core.embedder import SentenceTransformerEmbedder
+    from mcp_memory.core.embedder import load_embedder
     from mcp_memory.core.reembedding import Reembedder
     from mcp_memory.serve.owner import hold_directory
     from mcp_memory.storage.chroma_store import ChromaStore
     from mcp_memory.storage.keyword_index import KeywordIndex
 
     with hold_directory(files):
-        embedder = SentenceTransformerEmbedder(model)
+        embedder = load_embedder(model, settings.embedding_backend, settings.model_cache_dir)
         store = ChromaStore(
             settings.data_dir, model_name=embedder.name, dimension=embedder.dimension, search_ef=settings.hnsw_search_ef
         )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mcp_memory.core.models import Kind
-from mcp_memory.core.paths import default_data_dir
+from mcp_memory.core.paths import default_data_dir, default_model_cache_dir
 from mcp_memory.core.ranking import Fusion
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -34,6 +35,15 @@ class Settings(BaseSettings):
     embedding_model: str = Field(
         default=DEFAULT_MODEL,
         description="sentence-transformers model name or path; the default ships inside a package.",
+    )
+    embedding_backend: Literal["auto", "onnx", "torch"] = Field(
+        default="auto",
+        description="How the model runs: 'auto' as an ONNX graph where the model allows (fast, no torch), "
+        "else on torch; 'onnx' or 'torch' to insist.",
+    )
+    model_cache_dir: Path = Field(
+        default_factory=default_model_cache_dir,
+        description="Where the ONNX graph made from the model is kept; made once, on the first start.",
     )
     host: str = "127.0.0.1"
     port: int = 8765
@@ -93,7 +103,7 @@ class Settings(BaseSettings):
     def _over_defaults(cls, value: dict[Kind, float | None]) -> dict[Kind, float | None]:
         return {**DEFAULT_HALF_LIVES, **value}
 
-    @field_validator("data_dir")
+    @field_validator("data_dir", "model_cache_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         # The socket path and the owner's info are compared across processes started elsewhere.

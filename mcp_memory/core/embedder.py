@@ -1,19 +1,23 @@
-"""Text to vectors: the `Embedder` protocol and its sentence-transformers implementation."""
+"""Text to vectors: the `Embedder` protocol, its sentence-transformers implementation, and the choice of one."""
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from pathlib import Path
+from typing import Literal, Protocol
 
 from mcp_memory.core.config import DEFAULT_MODEL
 from mcp_memory.core.errors import EmbeddingError
 
 DEFAULT_MODEL_ID = f"sentence-transformers/{DEFAULT_MODEL}"
 FEW_TEXTS = 4  # a call this small runs on one thread
+Backend = Literal["auto", "onnx", "torch"]
+log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -88,8 +92,32 @@ class SentenceTransformerEmbedder:
             torch.set_num_threads(1 if len(texts) <= FEW_TEXTS else self._threads)
             vectors = self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
         if len(texts) > FEW_TEXTS:
-            _return_freed_memory()
+            return_freed_memory()
         return vectors.tolist()
+
+
+def load_embedder(model: str, backend: Backend, cache_dir: Path) -> Embedder:
+    """The configured model, as an ONNX graph where it can be one (made once into `cache_dir`), else on torch."""
+    name, location = _resolve(model)
+    layout = None
+    if backend != "torch" and os.path.isdir(location):
+        from mcp_memory.core.onnx_embedder import layout_of
+
+        layout = layout_of(Path(location))
+    if layout is None:
+        if backend == "onnx":
+            raise EmbeddingError(f"{model!r} cannot run as an ONNX graph: give a local sentence-transformers model")
+        return SentenceTransformerEmbedder(model)
+    from mcp_memory.core.onnx_embedder import OnnxEmbedder
+    from mcp_memory.core.onnx_export import cached_graph
+
+    try:
+        return OnnxEmbedder(name, Path(location), layout, cached_graph(Path(location), layout, cache_dir))
+    except EmbeddingError as exc:
+        if backend == "onnx":
+            raise
+        log.warning("running %s on torch instead of ONNX Runtime: %s", name, exc)
+        return SentenceTransformerEmbedder(model)
 
 
 @functools.cache
@@ -100,7 +128,7 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return None
 
 
-def _return_freed_memory() -> None:
+def return_freed_memory() -> None:
     """Give the memory a batch's activations took back to the system: glibc keeps freed heap for
     later, and a batch of long texts leaves the server ~300 MB larger (250 MB of it returned here)."""
     if (trim := _malloc_trim()) is not None:

@@ -44,12 +44,12 @@ T = TypeVar("T")
 
 def open_service(settings: Settings) -> MemoryService:
     """The service on its configured model and store: seconds of imports and model loading."""
-    from mcp_memory.core.embedder import SentenceTransformerEmbedder
+    from mcp_memory.core.embedder import load_embedder
     from mcp_memory.storage.chroma_store import ChromaStore
     from mcp_memory.storage.history import History
     from mcp_memory.storage.keyword_index import KeywordIndex
 
-    embedder = SentenceTransformerEmbedder(settings.embedding_model)
+    embedder = load_embedder(settings.embedding_model, settings.embedding_backend, settings.model_cache_dir)
     store = ChromaStore(
         settings.data_dir,
         model_name=embedder.name,
