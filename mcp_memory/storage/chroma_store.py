@@ -17,7 +17,9 @@ from chromadb.config import Settings as ChromaSettings
 
 from mcp_memory.core.errors import MemoryServerError, ModelMismatch, StorageError
 from mcp_memory.core.models import MemoryFilter, MemoryRecord, ScoredRecord, Shelf
+from mcp_memory.storage.chroma_filters import FilterIndexes
 from mcp_memory.storage.chroma_metadata import to_metadata, to_record, to_where
+from mcp_memory.storage.chroma_search import filtered_query
 from mcp_memory.storage.store import CollectionInfo
 
 PREFIXES: dict[Shelf, str] = {"live": "mem-", "superseded": "old-"}
@@ -45,6 +47,8 @@ class ChromaStore:
         path.mkdir(parents=True, exist_ok=True)
         with _translated("open the store"):
             self._client = chromadb.PersistentClient(path=str(path / "chroma"), settings=_offline_settings())
+        # Shared with the views: a write through any of them keeps the filter indexes current.
+        self._filters = FilterIndexes(path / "chroma" / "chroma.sqlite3")
 
     def add(
         self, namespace: str, records: Sequence[MemoryRecord], embeddings: Sequence[list[float]], shelf: Shelf = "live"
@@ -55,6 +59,7 @@ class ChromaStore:
         assert collection is not None
         with _translated("store the memory"):
             collection.add(**_columns(records, embeddings))
+        self._filters.put(collection, records)
 
     def query(
         self,
@@ -64,6 +69,14 @@ class ChromaStore:
         where: MemoryFilter | None = None,
         shelf: Shelf = "live",
     ) -> list[ScoredRecord]:
+        if where is None or where.empty:
+            return self._query(namespace, [embedding], limit, None, shelf)[0]
+        collection = self._collection(namespace, shelf)
+        if collection is None:
+            return []
+        with _translated("search the store"):
+            if (index := self._filters.of(collection)) is not None:
+                return filtered_query(collection, index, embedding, limit, where)
         return self._query(namespace, [embedding], limit, where, shelf)[0]
 
     def query_many(
@@ -124,6 +137,7 @@ class ChromaStore:
                 collection.update(
                     ids=[r.id for r in records], metadatas=[to_metadata(r, cleared=True) for r in records]
                 )
+            self._filters.put(collection, records)
 
     def update_embeddings(self, namespace: str, embeddings: dict[str, list[float]]) -> None:
         collection = self._collection(namespace, "live")
@@ -149,6 +163,7 @@ class ChromaStore:
         # Written to the target first: a crash in between leaves a copy on both shelves, never none.
         with _translated("move memories"):
             target.upsert(**_columns(present, [vectors[r.id] for r in present]))
+        self._filters.put(target, present)
         self.delete(namespace, [r.id for r in present], source)
 
     def thread(self, namespace: str, thread: str) -> list[MemoryRecord]:
@@ -169,8 +184,11 @@ class ChromaStore:
     def delete(self, namespace: str, ids: Sequence[str], shelf: Shelf = "live") -> None:
         collection = self._collection(namespace, shelf)
         if collection is not None and ids:
+            # Out of the filter index first, and again after: a search meanwhile never asks Chroma for a gone id.
+            self._filters.remove(collection, ids)
             with _translated("delete from the store"):
                 collection.delete(ids=list(ids))
+            self._filters.remove(collection, ids)
 
     def count(self, namespace: str, shelf: Shelf = "live") -> int:
         collection = self._collection(namespace, shelf)
@@ -190,7 +208,8 @@ class ChromaStore:
     def drop(self, namespace: str) -> None:
         with self._cache_lock:  # so that no concurrent call caches a collection being deleted
             for shelf, prefix in self._prefixes.items():
-                self._collections.pop((namespace, shelf), None)
+                if (dropped := self._collections.pop((namespace, shelf), None)) is not None:
+                    self._filters.forget(dropped)
                 with _translated("delete the namespace"), suppress(chromadb.errors.NotFoundError, ValueError):
                     self._client.delete_collection(prefix + namespace)
 
@@ -237,7 +256,8 @@ class ChromaStore:
             # The live shelf last: until its copy is in, its own (marked) shelf keeps every server out.
             for shelf in ("superseded", "live"):
                 prefix = PREFIXES[shelf]
-                self._collections.pop((namespace, shelf), None)
+                if (replaced := self._collections.pop((namespace, shelf), None)) is not None:
+                    self._filters.forget(replaced)
                 with _translated("swap in the re-embedded namespace"):
                     try:
                         staged = self._client.get_collection(STAGING[shelf] + namespace, embedding_function=None)

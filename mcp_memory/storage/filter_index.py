@@ -1,0 +1,125 @@
+"""`FilterIndex`: the fields a recall filters on (tags, kind, source, time) of one collection's records, in memory.
+
+It answers in a millisecond what Chroma's own filter takes a SQLite scan for (40 to 130 ms at 100,000
+records): how many records a filter lets through, which ones, and whether a given record passes.
+It is derived data, kept current by the store's writes; the store checks every record it returns
+against the filter once more, so a stale entry can cost time but never a wrong result.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mcp_memory.core.models import MemoryFilter
+
+Entry = tuple[str, Sequence[str], str, str, float]  # id, tags, kind, source, time_ts
+UNKNOWN = -1  # a record's row when the index has not seen it (written after the index was read)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The records a filter lets through, as a mask over the index's rows when it was asked."""
+
+    mask: np.ndarray
+    count: int
+    total: int  # records in the index, passing or not
+
+
+class FilterIndex:
+    """One row per record, never reused: a deleted record's row is only marked dead."""
+
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        self._lock = threading.Lock()
+        self._row: dict[str, int] = {}
+        self._ids: list[str] = []
+        self._alive = np.zeros(0, dtype=bool)
+        self._time = np.zeros(0, dtype=np.float64)
+        self._kind = np.zeros(0, dtype=np.int32)
+        self._source = np.zeros(0, dtype=np.int32)
+        self._codes: dict[str, int] = {}  # kinds and sources, as small numbers
+        self._tags: dict[str, set[int]] = {}
+        self.put(entries)
+
+    def __len__(self) -> int:
+        return len(self._row)
+
+    def put(self, entries: Iterable[Entry]) -> None:
+        """Add records, or replace the fields of those already in."""
+        rows: list[int] = []
+        times: list[float] = []
+        kinds: list[int] = []
+        sources: list[int] = []
+        with self._lock:
+            for id_, tags, kind, source, time_ts in entries:
+                row = self._row.get(id_)
+                if row is None:
+                    row = self._append(id_)
+                else:
+                    self._untag(row)
+                rows.append(row)
+                times.append(time_ts)
+                kinds.append(self._code(kind))
+                sources.append(self._code(source))
+                for tag in tags:
+                    self._tags.setdefault(tag, set()).add(row)
+            # Set once all rows are in: a record at a time, numpy would cost as much as the rest.
+            self._alive[rows] = True
+            self._time[rows], self._kind[rows], self._source[rows] = times, kinds, sources
+
+    def remove(self, ids: Iterable[str]) -> None:
+        with self._lock:
+            for id_ in ids:
+                if (row := self._row.pop(id_, None)) is not None:
+                    self._alive[row] = False
+                    self._untag(row)
+
+    def select(self, where: MemoryFilter) -> Selection:
+        with self._lock:
+            mask = self._alive[: len(self._ids)].copy()
+            for tag in where.tags:
+                mask &= self._rows_mask(self._tags.get(tag, set()))
+            for column, value in ((self._kind, where.kind), (self._source, where.source)):
+                if value is not None:
+                    mask &= column[: len(mask)] == self._codes.get(str(value), -1)
+            if where.since is not None:
+                mask &= self._time[: len(mask)] >= where.since.timestamp()
+            if where.until is not None:
+                mask &= self._time[: len(mask)] <= where.until.timestamp()
+            return Selection(mask, int(mask.sum()), len(self._row))
+
+    def ids(self, selection: Selection) -> list[str]:
+        with self._lock:
+            return [self._ids[row] for row in np.flatnonzero(selection.mask)]
+
+    def passing(self, selection: Selection, ids: Sequence[str]) -> list[bool]:
+        """Whether each record may pass: those the selection let through, and those it never saw."""
+        with self._lock:
+            rows = np.fromiter((self._row.get(i, UNKNOWN) for i in ids), dtype=np.int64, count=len(ids))
+        seen = (rows >= 0) & (rows < len(selection.mask))
+        return list(~seen | selection.mask[np.where(seen, rows, 0)])
+
+    def _append(self, id_: str) -> int:
+        row = len(self._ids)
+        if row == len(self._alive):  # the columns grow by doubling
+            size = max(1024, 2 * row)
+            self._alive, self._time = np.resize(self._alive, size), np.resize(self._time, size)
+            self._kind, self._source = np.resize(self._kind, size), np.resize(self._source, size)
+        self._ids.append(id_)
+        self._row[id_] = row
+        return row
+
+    def _untag(self, row: int) -> None:
+        for rows in self._tags.values():
+            rows.discard(row)
+
+    def _code(self, value: str) -> int:
+        return self._codes.setdefault(value, len(self._codes))
+
+    def _rows_mask(self, rows: set[int]) -> np.ndarray:
+        mask = np.zeros(len(self._ids), dtype=bool)
+        mask[np.fromiter(rows, dtype=np.int64, count=len(rows))] = True
+        return mask
