@@ -173,3 +173,18 @@ def test_records_another_store_changed_behind_this_ones_index_are_never_returned
     assert {h.record.id for h in hits} <= set(
         exact_search(now, vectors[50:][[r.id not in gone for r in records[50:]]], query, where)
     )
+
+
+def test_a_store_warmed_before_its_first_search_finds_the_same_and_warming_an_empty_namespace_creates_nothing(
+    filled: tuple[ChromaStore, list[MemoryRecord], np.ndarray], tmp_path: Path
+) -> None:
+    _, records, vectors = filled
+    warmed = ChromaStore(tmp_path, model_name="test", dimension=DIM)
+    warmed.warm("ns")
+    warmed.warm("nobody")
+
+    query, where = queries(1)[0], FILTERS["time window"]
+    assert [h.record.id for h in warmed.query("ns", query.tolist(), LIMIT, where)] == exact_search(
+        records, vectors, query, where
+    )
+    assert warmed.namespaces() == ["ns"]

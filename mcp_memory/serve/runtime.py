@@ -80,9 +80,15 @@ class ServiceLoader:
 
     def _load(self) -> None:
         try:
-            self._future.set_result(open_service(self._settings))
+            service = open_service(self._settings)
         except BaseException as exc:
             self._future.set_exception(exc)
+            return
+        self._future.set_result(service)  # ready: what follows only spares later calls a wait
+        try:
+            service.warm()
+        except MemoryServerError:
+            log.exception("preparing searches at start failed; they are prepared at first use instead")
 
     @property
     def ready(self) -> bool:

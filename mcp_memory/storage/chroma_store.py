@@ -205,6 +205,12 @@ class ChromaStore:
                     total += collection.count()
         return total
 
+    def warm(self, namespace: str) -> None:
+        for shelf in self._prefixes:
+            if (collection := self._collection(namespace, shelf)) is not None:
+                with _translated("read the filter index"):
+                    self._filters.of(collection)
+
     def drop(self, namespace: str) -> None:
         with self._cache_lock:  # so that no concurrent call caches a collection being deleted
             for shelf, prefix in self._prefixes.items():

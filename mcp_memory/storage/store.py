@@ -125,6 +125,10 @@ class VectorStore(Protocol):
         """Delete the namespace, both shelves."""
         ...
 
+    def warm(self, namespace: str) -> None:
+        """Read now what searches of the namespace would read at their first use (so that none waits for it)."""
+        ...
+
     def namespaces(self) -> list[str]:
         """The namespaces embedded with this store's model; another model's are left out (using one directly
         is a `ModelMismatch` that names the model), so that none of them stops the work on the others."""
