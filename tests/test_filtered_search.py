@@ -188,3 +188,19 @@ def test_a_store_warmed_before_its_first_search_finds_the_same_and_warming_an_em
         records, vectors, query, where
     )
     assert warmed.namespaces() == ["ns"]
+
+
+def test_records_fetched_by_id_under_a_filter_leave_out_only_those_known_not_to_meet_it(
+    filled: tuple[ChromaStore, list[MemoryRecord], np.ndarray], tmp_path: Path
+) -> None:
+    store, records, vectors = filled
+    where = FILTERS["all conditions"]
+    store.warm("ns")
+    late = _with(records[0], id="late", tags=("food",), kind=Kind.note, source="cursor")
+    ChromaStore(tmp_path, model_name="test", dimension=DIM).add("ns", [late], [vectors[0].tolist()])  # unseen
+    ids = [r.id for r in records] + ["late"]
+
+    fetched = {r.id for r, _ in store.get_with_embeddings("ns", ids, where=where)}
+
+    assert fetched == {r.id for r in records if where.matches(r)} | {"late"}
+    assert len(store.get_with_embeddings("ns", ids)) == COUNT + 1

@@ -83,7 +83,7 @@ class Retriever:
         for shelf in shelves:
             if not keyword:
                 break
-            extra = self._store.get_with_embeddings(namespace, list(keyword), shelf)
+            extra = self._store.get_with_embeddings(namespace, list(keyword), shelf, where)
             if not extra:
                 continue
             similarities = np.asarray([v for _, v in extra], dtype=np.float32) @ np.asarray(embedding, dtype=np.float32)

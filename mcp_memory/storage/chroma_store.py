@@ -112,8 +112,12 @@ class ChromaStore:
         return [record for record, _ in self._get(namespace, shelf, ids=list(ids))] if ids else []
 
     def get_with_embeddings(
-        self, namespace: str, ids: Sequence[str], shelf: Shelf = "live"
+        self, namespace: str, ids: Sequence[str], shelf: Shelf = "live", where: MemoryFilter | None = None
     ) -> list[tuple[MemoryRecord, list[float]]]:
+        if ids and where is not None and not where.empty:  # read in full only what may meet the filter
+            collection = self._collection(namespace, shelf)
+            if collection is not None and (index := self._filters.of(collection)) is not None:
+                ids = [i for i, admitted in zip(ids, index.admits(where, ids), strict=True) if admitted]
         if not ids:
             return []
         return [(r, v) for r, v in self._get(namespace, shelf, ids=list(ids), embeddings=True) if v is not None]

@@ -95,6 +95,21 @@ class FilterIndex:
         with self._lock:
             return [self._ids[row] for row in np.flatnonzero(selection.mask)]
 
+    def admits(self, where: MemoryFilter, ids: Sequence[str]) -> list[bool]:
+        """Whether each record may meet `where`: those the index holds are checked, those it never saw may."""
+        with self._lock:
+            return [(row := self._row.get(i)) is None or self._meets(row, where) for i in ids]
+
+    def _meets(self, row: int, where: MemoryFilter) -> bool:
+        when = self._time[row]
+        return (
+            all(row in self._tags.get(tag, ()) for tag in where.tags)
+            and (where.kind is None or self._kind[row] == self._codes.get(str(where.kind), -1))
+            and (where.source is None or self._source[row] == self._codes.get(where.source, -1))
+            and (where.since is None or when >= where.since.timestamp())
+            and (where.until is None or when <= where.until.timestamp())
+        )
+
     def passing(self, selection: Selection, ids: Sequence[str]) -> list[bool]:
         """Whether each record may pass: those the selection let through, and those it never saw."""
         with self._lock:

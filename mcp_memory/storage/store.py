@@ -60,9 +60,10 @@ class VectorStore(Protocol):
         ...
 
     def get_with_embeddings(
-        self, namespace: str, ids: Sequence[str], shelf: Shelf = "live"
+        self, namespace: str, ids: Sequence[str], shelf: Shelf = "live", where: MemoryFilter | None = None
     ) -> list[tuple[MemoryRecord, list[float]]]:
-        """The records among `ids` that exist on the shelf, each with its stored embedding."""
+        """The records among `ids` that exist on the shelf, each with its stored embedding; with `where`,
+        records known not to meet it may be left out (those returned still need checking)."""
         ...
 
     def find(self, namespace: str, where: MemoryFilter, shelf: Shelf = "live") -> list[MemoryRecord]:
