@@ -21,9 +21,10 @@ TAGS = ["work", "food", "travel", "rare"]
 SOURCES = ["claude-code", "cursor"]
 # The thresholds of each route, set so that a store of a few hundred records takes it.
 ROUTES = {
-    "exact": {"EXACT_MAX": 10**9, "FETCH_MAX": 10**9},
-    "screened": {"EXACT_MAX": 0, "FETCH_MAX": 10**9},
-    "restricted": {"EXACT_MAX": 0, "FETCH_MAX": 0},
+    "in memory": {"IN_MEMORY_MAX": 10**9, "EXACT_MAX": 0, "FETCH_MAX": 0},
+    "exact": {"IN_MEMORY_MAX": 0, "EXACT_MAX": 10**9, "FETCH_MAX": 10**9},
+    "screened": {"IN_MEMORY_MAX": 0, "EXACT_MAX": 0, "FETCH_MAX": 10**9},
+    "restricted": {"IN_MEMORY_MAX": 0, "EXACT_MAX": 0, "FETCH_MAX": 0},
 }
 FILTERS = {
     "broad": MemoryFilter(tags=("work",)),
@@ -63,7 +64,21 @@ def filled(tmp_path: Path) -> tuple[ChromaStore, list[MemoryRecord], np.ndarray]
     store = ChromaStore(tmp_path, model_name="test", dimension=DIM)
     records, vectors = make_records(COUNT)
     store.add("ns", records, vectors.tolist())
+    store.warm("ns")  # as the server does once it is ready: the index holds every vector
     return store, records, vectors
+
+
+def take(route: str, monkeypatch: pytest.MonkeyPatch, *, may_fall_back: bool = False) -> None:
+    for threshold, value in ROUTES[route].items():
+        monkeypatch.setattr(chroma_search, threshold, value)
+    if (
+        route == "in memory" and not may_fall_back
+    ):  # the index's vectors answer: the route it would fall back on is never taken
+
+        def refused(*args: object) -> None:
+            raise AssertionError("the in-memory route fell back")
+
+        monkeypatch.setattr(chroma_search, "_restricted", refused)
 
 
 def queries(count: int = 5) -> np.ndarray:
@@ -76,8 +91,7 @@ def queries(count: int = 5) -> np.ndarray:
 def test_a_filtered_search_finds_what_an_exact_search_of_the_passing_records_finds(
     filled: tuple[ChromaStore, list[MemoryRecord], np.ndarray], route: str, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for threshold, value in ROUTES[route].items():
-        monkeypatch.setattr(chroma_search, threshold, value)
+    take(route, monkeypatch)
     store, records, vectors = filled
     where = FILTERS[name]
     for query in queries():
@@ -116,8 +130,7 @@ def test_a_screened_search_whose_nearest_records_hold_too_few_that_pass_searches
 def test_records_written_changed_moved_and_deleted_after_the_index_was_read_are_searched_as_they_are_now(
     filled: tuple[ChromaStore, list[MemoryRecord], np.ndarray], route: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for threshold, value in ROUTES[route].items():
-        monkeypatch.setattr(chroma_search, threshold, value)
+    take(route, monkeypatch)
     store, records, vectors = filled
     where = MemoryFilter(tags=("rare",))
     store.query("ns", queries(1)[0].tolist(), LIMIT, where)  # the index is read
@@ -136,9 +149,27 @@ def test_records_written_changed_moved_and_deleted_after_the_index_was_read_are_
         hits = store.query("ns", query.tolist(), LIMIT, where)
         expected = exact_search([now[i] for i in ids], np.asarray([vectors_now[i] for i in ids]), query, where)
         assert [hit.record.id for hit in hits] == expected
+    store.warm("ns")  # the superseded shelf's index, new since, is read with its vectors
     assert {h.record.id for h in store.query("ns", queries(1)[0].tolist(), LIMIT, where, "superseded")} == {
         r.id for r in moved
     }
+
+
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_records_whose_vectors_changed_after_the_index_was_read_are_searched_by_their_new_vectors(
+    filled: tuple[ChromaStore, list[MemoryRecord], np.ndarray], route: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    take(route, monkeypatch)
+    store, records, _ = filled
+    where, query = FILTERS["broad"], queries(1)[0]
+    store.query("ns", query.tolist(), LIMIT, where)  # the index is read
+    farthest = [r for r in records if where.matches(r)][-LIMIT:]  # the last to meet the filter now lie nearest
+    store.update_embeddings("ns", {r.id: query.tolist() for r in farthest})
+
+    hits = store.query("ns", query.tolist(), LIMIT, where)
+
+    assert {h.record.id for h in hits} == {r.id for r in farthest}
+    assert all(h.score == pytest.approx(1.0) for h in hits)
 
 
 def test_a_filtered_search_of_a_namespace_without_memories_finds_nothing(tmp_path: Path) -> None:
@@ -157,8 +188,7 @@ def test_records_another_store_changed_behind_this_ones_index_are_never_returned
     route: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for threshold, value in ROUTES[route].items():
-        monkeypatch.setattr(chroma_search, threshold, value)
+    take(route, monkeypatch, may_fall_back=True)  # too few of its candidates are left: another route
     store, records, vectors = filled
     where = FILTERS["broad"]
     store.query("ns", queries(1)[0].tolist(), LIMIT, where)  # the index is read

@@ -59,7 +59,7 @@ class ChromaStore:
         assert collection is not None
         with _translated("store the memory"):
             collection.add(**_columns(records, embeddings))
-        self._filters.put(collection, records)
+        self._filters.put(collection, records, embeddings)
 
     def query(
         self,
@@ -148,6 +148,7 @@ class ChromaStore:
         if collection is not None and embeddings:
             with _translated("update embeddings"):
                 collection.update(ids=list(embeddings), embeddings=_vectors(list(embeddings.values())))
+            self._filters.set_vectors(collection, embeddings)
 
     def move(
         self,
@@ -167,7 +168,7 @@ class ChromaStore:
         # Written to the target first: a crash in between leaves a copy on both shelves, never none.
         with _translated("move memories"):
             target.upsert(**_columns(present, [vectors[r.id] for r in present]))
-        self._filters.put(target, present)
+        self._filters.put(target, present, [vectors[r.id] for r in present])
         self.delete(namespace, [r.id for r in present], source)
 
     def thread(self, namespace: str, thread: str) -> list[MemoryRecord]:
@@ -213,7 +214,7 @@ class ChromaStore:
         for shelf in self._prefixes:
             if (collection := self._collection(namespace, shelf)) is not None:
                 with _translated("read the filter index"):
-                    self._filters.of(collection)
+                    self._filters.read_vectors(collection)
 
     def drop(self, namespace: str) -> None:
         with self._cache_lock:  # so that no concurrent call caches a collection being deleted

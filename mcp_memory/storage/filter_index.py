@@ -9,14 +9,16 @@ against the filter once more, so a stale entry can cost time but never a wrong r
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from mcp_memory.core.models import MemoryFilter
 
 Entry = tuple[str, Sequence[str], str, str, float]  # id, tags, kind, source, time_ts
+SCORED_AT_ONCE = 4096  # vectors widened and scored together
 UNKNOWN = -1  # a record's row when the index has not seen it (written after the index was read)
 
 
@@ -42,13 +44,21 @@ class FilterIndex:
         self._source = np.zeros(0, dtype=np.int32)
         self._codes: dict[str, int] = {}  # kinds and sources, as small numbers
         self._tags: dict[str, set[int]] = {}
+        # Each record's unit vector in 8 bits (with its scale), once `put` or `set_vectors` gave it: a filter
+        # letting some thousands of records through is searched here in a few milliseconds, and only the
+        # best are read from Chroma and scored exactly. 384 bytes a record; half precision would take
+        # twice that and 8 ms to widen 14,000 vectors for a product, against 2 ms from 8 bits.
+        self._vectors: np.ndarray | None = None
+        self._scales = np.zeros(0, dtype=np.float32)
+        self._has_vector = np.zeros(0, dtype=bool)
         self.put(entries)
 
     def __len__(self) -> int:
         return len(self._row)
 
-    def put(self, entries: Iterable[Entry]) -> None:
-        """Add records, or replace the fields of those already in."""
+    def put(self, entries: Iterable[Entry], vectors: Sequence[Sequence[float]] | None = None) -> None:
+        """Add records, or replace the fields of those already in; with `vectors` (one per entry), theirs too.
+        A record added without one has none: searches its filter lets through are not done here."""
         rows: list[int] = []
         times: list[float] = []
         kinds: list[int] = []
@@ -69,12 +79,58 @@ class FilterIndex:
             # Set once all rows are in: a record at a time, numpy would cost as much as the rest.
             self._alive[rows] = True
             self._time[rows], self._kind[rows], self._source[rows] = times, kinds, sources
+            if vectors is not None:
+                self._store_vectors(rows, vectors)
+
+    def set_vectors(self, vectors: Mapping[str, Any], *, only_missing: bool = False) -> None:
+        """The vectors of records already in (those it does not hold are left out); with `only_missing`, only
+        of those without one: a slow read then never overwrites a vector written since it began."""
+        with self._lock:
+            known = [
+                (row, v)
+                for i, v in vectors.items()
+                if (row := self._row.get(i)) is not None and not (only_missing and self._has_vector[row])
+            ]
+            if known:
+                self._store_vectors([row for row, _ in known], [v for _, v in known])
+
+    def nearest(self, selection: Selection, query: Sequence[float], count: int) -> list[tuple[str, float]] | None:
+        """The `count` records of the selection most similar to `query`, (id, approximate cosine) best first;
+        None unless every record the selection holds has its vector here."""
+        with self._lock:
+            if self._vectors is None:
+                return None
+            rows = np.flatnonzero(selection.mask)
+            if not self._has_vector[rows].all():
+                return None
+            unit = np.asarray(query, dtype=np.float32)
+            unit /= max(float(np.linalg.norm(unit)), 1e-12)
+            similarity = np.empty(len(rows), dtype=np.float32)
+            for start in range(0, len(rows), SCORED_AT_ONCE):  # small pieces stay in the cache, 40% faster
+                some = rows[start : start + SCORED_AT_ONCE]
+                similarity[start : start + len(some)] = (self._vectors[some].astype(np.float32) @ unit) * self._scales[
+                    some
+                ]
+            best = np.argsort(-similarity, kind="stable") if count >= len(rows) else _top(similarity, count)
+            return [(self._ids[rows[k]], float(similarity[k])) for k in best]
+
+    def _store_vectors(self, rows: list[int], vectors: Sequence[Sequence[float]]) -> None:
+        given = np.asarray(vectors, dtype=np.float32)
+        if self._vectors is None or self._vectors.shape[1] != given.shape[1]:
+            self._vectors = np.zeros((len(self._alive), given.shape[1]), dtype=np.int8)
+            self._has_vector[:] = False
+        unit = given / np.maximum(np.linalg.norm(given, axis=1, keepdims=True), 1e-12)
+        peaks = np.maximum(np.abs(unit).max(axis=1), 1e-12)
+        self._vectors[rows] = np.rint(unit * (127 / peaks[:, None])).astype(np.int8)
+        self._scales[rows] = peaks / 127
+        self._has_vector[rows] = True
 
     def remove(self, ids: Iterable[str]) -> None:
         with self._lock:
             for id_ in ids:
                 if (row := self._row.pop(id_, None)) is not None:
                     self._alive[row] = False
+                    self._has_vector[row] = False
                     self._untag(row)
 
     def select(self, where: MemoryFilter) -> Selection:
@@ -123,6 +179,11 @@ class FilterIndex:
             size = max(1024, 2 * row)
             self._alive, self._time = np.resize(self._alive, size), np.resize(self._time, size)
             self._kind, self._source = np.resize(self._kind, size), np.resize(self._source, size)
+            self._has_vector, self._scales = np.resize(self._has_vector, size), np.resize(self._scales, size)
+            self._has_vector[row:] = False
+            if self._vectors is not None:
+                self._vectors = np.resize(self._vectors, (size, self._vectors.shape[1]))
+        self._has_vector[row] = False
         self._ids.append(id_)
         self._row[id_] = row
         return row
@@ -138,3 +199,9 @@ class FilterIndex:
         mask = np.zeros(len(self._ids), dtype=bool)
         mask[np.fromiter(rows, dtype=np.int64, count=len(rows))] = True
         return mask
+
+
+def _top(similarity: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the `count` largest, largest first."""
+    chosen = np.argpartition(-similarity, count)[:count]
+    return chosen[np.argsort(-similarity[chosen], kind="stable")]
