@@ -37,15 +37,21 @@ class FilterIndexes:
         self._lock = threading.Lock()  # held while an index is read, so that no write slips between
         self._indexes: dict[Any, FilterIndex] = {}
         self._failed: dict[Any, int] = {}  # reads that failed, by collection: after a few, Chroma's filter it is
+        self._vectors_read: dict[Any, threading.Event] = {}  # set once an index has read its vectors
 
     def of(self, collection: Collection) -> FilterIndex | None:
-        """The collection's index, read from the file at first use."""
+        """The collection's index, read from the file at first use; its vectors follow in the background."""
         with self._lock:
             if collection.id not in self._indexes and self._failed.get(collection.id, 0) < ATTEMPTS:
                 if (index := self._read(collection)) is None:
                     self._failed[collection.id] = self._failed.get(collection.id, 0) + 1
                 else:
                     self._indexes[collection.id] = index
+                    done = self._vectors_read[collection.id] = threading.Event()
+                    reading = threading.Thread(
+                        target=_read_vectors, args=(collection, index, done), name="mcp-memory-vectors", daemon=True
+                    )
+                    reading.start()
             return self._indexes.get(collection.id)
 
     def put(
@@ -56,16 +62,13 @@ class FilterIndexes:
         if index is not None:
             index.put([entry(r) for r in records], vectors)
 
-    def read_vectors(self, collection: Collection) -> None:
-        """Give the collection's index every record's vector, read through Chroma a page at a time (its file
-        keeps them in its own binary index): ~10 s at 100,000 records, so outside the lock, and only where
-        a write has not given one since."""
-        if (index := self.of(collection)) is None:
-            return
-        for offset in range(0, len(index), VECTOR_PAGE):
-            found = collection.get(include=["embeddings"], limit=VECTOR_PAGE, offset=offset)
-            if found["embeddings"] is not None and len(found["ids"]):
-                index.set_vectors(dict(zip(found["ids"], found["embeddings"], strict=True)), only_missing=True)
+    def ready(self, collection: Collection) -> None:
+        """Wait until the collection's index is read, its vectors included."""
+        if self.of(collection) is not None:
+            with self._lock:
+                done = self._vectors_read.get(collection.id)
+            if done is not None:
+                done.wait()
 
     def set_vectors(self, collection: Collection, vectors: Mapping[str, Any]) -> None:
         with self._lock:
@@ -82,6 +85,7 @@ class FilterIndexes:
     def forget(self, collection: Collection) -> None:
         with self._lock:
             self._indexes.pop(collection.id, None)
+            self._vectors_read.pop(collection.id, None)
             self._failed.pop(collection.id, None)
 
     def _read(self, collection: Collection) -> FilterIndex | None:
@@ -134,6 +138,21 @@ def _chunk(db: sqlite3.Connection, segment: str, start: int, stop: int) -> Itera
         db.rollback()
     for id_, found in fields.items():
         yield id_, tags.get(id_, ()), str(found["kind"]), str(found["source"]), float(found["time_ts"])
+
+
+def _read_vectors(collection: Collection, index: FilterIndex, done: threading.Event) -> None:
+    """Give the index every record's vector, read through Chroma a page at a time (its file keeps them in
+    its own binary index): ~10 s at 100,000 records, so apart from searches and writes, and only where a
+    write has not given one since. Until then, searches take the routes that need none."""
+    try:
+        for offset in range(0, len(index), VECTOR_PAGE):
+            found = collection.get(include=["embeddings"], limit=VECTOR_PAGE, offset=offset)
+            if found["embeddings"] is not None and len(found["ids"]):
+                index.set_vectors(dict(zip(found["ids"], found["embeddings"], strict=True)), only_missing=True)
+    except Exception:  # the index is still right without them, only slower for some filters
+        log.exception("could not read the vectors of %s for filtered search", collection.name)
+    finally:
+        done.set()
 
 
 def entry(record: MemoryRecord) -> Entry:

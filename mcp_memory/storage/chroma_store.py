@@ -214,7 +214,7 @@ class ChromaStore:
         for shelf in self._prefixes:
             if (collection := self._collection(namespace, shelf)) is not None:
                 with _translated("read the filter index"):
-                    self._filters.read_vectors(collection)
+                    self._filters.ready(collection)
 
     def drop(self, namespace: str) -> None:
         with self._cache_lock:  # so that no concurrent call caches a collection being deleted
