@@ -95,7 +95,9 @@ async def test_the_server_reaches_no_other_host_from_model_load_to_restart(data_
     assert any(r["peer"] == repr(str(OwnerFiles(data_dir).socket)) for r in connects)  # the bridge, watched
     assert [r for r in found if "spawn" in r and r["pid"] in (first, second)] == []  # no unwatched helper process
     for state in (r["state"] for r in found if r["event"] == "exit" and r["pid"] in (first, second)):
-        assert state["hub_offline"] is True, state  # as huggingface_hub read it at import, not just the environment
+        # As huggingface_hub read it at import, not just the environment; the ONNX model needs no hub at all,
+        # and only the one start that makes its graph imports it.
+        assert "huggingface_hub" not in state["modules"] or state["hub_offline"] is True, state
         assert state["chroma"], state
         for system in state["chroma"]:
             assert {k: system[k] for k in CHROMA_OFF} == CHROMA_OFF, system
