@@ -16,11 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from mcp_memory.core.embedder import return_freed_memory
+from mcp_memory.core.embedder import FEW_TEXTS, return_freed_memory
 from mcp_memory.core.errors import EmbeddingError
 
 BATCH = 32  # texts per run of the graph; sorted by length, so that little of a batch is padding
-FEW_TEXTS = 4  # a call this small gives back no memory afterwards: it used next to none
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,7 @@ class OnnxEmbedder:
                 vectors[chosen] = self._run([texts[i] for i in chosen])
         except Exception as exc:
             raise EmbeddingError(f"cannot embed with {self._name!r}: {exc}") from exc
-        if len(texts) > FEW_TEXTS:
+        if len(texts) > FEW_TEXTS:  # a query used next to no memory: nothing to give back
             return_freed_memory()
         return vectors.tolist()
 
