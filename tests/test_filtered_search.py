@@ -177,6 +177,26 @@ def test_a_filtered_search_of_a_namespace_without_memories_finds_nothing(tmp_pat
     assert store.query("ns", queries(1)[0].tolist(), LIMIT, FILTERS["broad"]) == []
 
 
+def test_a_namespace_this_store_created_is_searched_in_memory_from_its_first_write_without_reading_vectors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    take("in memory", monkeypatch)
+
+    def unread(*args: object) -> None:
+        raise AssertionError("the vectors were read back from Chroma")
+
+    monkeypatch.setattr("mcp_memory.storage.chroma_filters._read_vectors", unread)
+    store = ChromaStore(tmp_path, model_name="test", dimension=DIM)
+    records, vectors = make_records(COUNT)
+    store.add("ns", records, vectors.tolist())  # no warm: the index was made with the collection
+
+    for name in ("broad", "narrow", "all conditions"):
+        query, where = queries(1)[0], FILTERS[name]
+        assert [h.record.id for h in store.query("ns", query.tolist(), LIMIT, where)] == exact_search(
+            records, vectors, query, where
+        )
+
+
 def _with(record: MemoryRecord, **changes: object) -> MemoryRecord:
     return MemoryRecord(**{**record.__dict__, **changes})  # type: ignore[arg-type]
 

@@ -48,10 +48,13 @@ class FilterIndexes:
                 else:
                     self._indexes[collection.id] = index
                     done = self._vectors_read[collection.id] = threading.Event()
-                    reading = threading.Thread(
-                        target=_read_vectors, args=(collection, index, done), name="mcp-memory-vectors", daemon=True
-                    )
-                    reading.start()
+                    if len(index) == 0:  # a new collection: its writes give the index every vector
+                        done.set()
+                    else:
+                        reading = threading.Thread(
+                            target=_read_vectors, args=(collection, index, done), name="mcp-memory-vectors", daemon=True
+                        )
+                        reading.start()
             return self._indexes.get(collection.id)
 
     def put(

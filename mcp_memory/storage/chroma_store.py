@@ -342,6 +342,10 @@ class ChromaStore:
                     return None
         self._check_model(namespace, collection.metadata or {})
         self._collections[(namespace, shelf)] = collection
+        if create and collection.count() == 0:
+            # An index read now is empty and instant, and every write keeps it whole from the first: a new
+            # namespace's filtered recalls never wait for a read of its records or their vectors.
+            self._filters.of(collection)
         return collection
 
     def _same_model(self, metadata: Mapping[str, Any]) -> bool:
