@@ -37,3 +37,41 @@ def test_replacing_and_deleting_entries_touches_only_their_own(tmp_path: Path) -
     assert {i for i, _ in index.search("ns", "replaced", 500)} == {f"{n:032x}" for n in range(0, 500, 2)}
     kept = [n for n in range(500) if n % 2 and n % 4 != 1]
     assert {i for i, _ in index.search("ns", "topic3", 500)} == {f"{n:032x}" for n in kept if n % 7 == 3}
+
+
+def _crowd(index: KeywordIndex, count: int) -> None:
+    """`count` entries that say "team"; two of the same length about Chen, one of them in a team."""
+    index.add("ns", [(f"{n:032x}", f"the team met on day {n}") for n in range(count)])
+    index.add(
+        "ns",
+        [
+            ("a" * 32, "Chen joined the platform team today"),
+            ("b" * 32, "Chen will join the platform group"),
+            ("c" * 32, "the team team team team"),
+        ],
+    )
+
+
+def test_a_word_most_entries_hold_is_left_out_of_a_search_that_has_rarer_words(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "keywords.sqlite3")
+    _crowd(index, 3000)
+
+    found = [i for i, _ in index.search("ns", "Which team did Chen join on the platform?", 10)]
+
+    # Scored by "chen", "join" and "platform" alone: the two entries that hold them tie, and the one
+    # that says "team" many times is not found.
+    assert sorted(found) == ["a" * 32, "b" * 32]
+    scores = dict(index.search("ns", "Which team did Chen join on the platform?", 10))
+    assert scores["a" * 32] == scores["b" * 32]
+
+
+def test_a_common_word_still_counts_with_too_few_rarer_words_or_in_a_small_namespace(tmp_path: Path) -> None:
+    big = KeywordIndex(tmp_path / "big.sqlite3")
+    _crowd(big, 3000)
+    small = KeywordIndex(tmp_path / "small.sqlite3")
+    _crowd(small, 300)
+
+    assert big.search("ns", "team Chen", 1)[0][0] == "a" * 32  # one rarer word: "team" ranks the Chens
+    assert len(big.search("ns", "team Chen", 5000)) == 3003
+    scores = dict(small.search("ns", "Which team did Chen join on the platform?", 10))
+    assert scores["a" * 32] > scores["b" * 32]  # everything counts where scoring everything is cheap
