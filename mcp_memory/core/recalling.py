@@ -71,14 +71,13 @@ class Retriever:
         self, namespace: str, query: str, where: MemoryFilter, pool: int, shelves: Sequence[Shelf], now: datetime
     ) -> list[Candidate]:
         """The union of the dense and keyword hits on the shelves, each with both of its scores."""
-        # The keyword search runs while the model embeds the query: both release the GIL.
+        # The keyword search runs while the model embeds the query and the store searches by it: all three
+        # release the GIL, and a keyword search of common words takes longer than the other two together.
         searching = self._searcher.submit(self._keywords.search, namespace, query, pool, shelves)
         [embedding] = self._embedder.embed([query])
+        dense = [hit for shelf in shelves for hit in self._store.query(namespace, embedding, pool, where, shelf)]
         keyword = dict(searching.result())
-        candidates: list[Candidate] = []
-        for shelf in shelves:
-            for hit in self._store.query(namespace, embedding, pool, where, shelf):
-                candidates.append(Candidate(hit.record, hit.score, keyword.pop(hit.record.id, 0.0)))
+        candidates = [Candidate(hit.record, hit.score, keyword.pop(hit.record.id, 0.0)) for hit in dense]
         # Keyword hits the dense search missed.
         for shelf in shelves:
             if not keyword:
