@@ -24,7 +24,8 @@ def shelf_of(record: MemoryRecord) -> Shelf:
 def thread_members(store: VectorStore, namespace: str, memories: Sequence[MemoryRecord]) -> list[list[MemoryRecord]]:
     """The live threads the memories are in, each in order: read before they leave it."""
     threads = {m.thread for m in memories if m.thread is not None and shelf_of(m) == "live"}
-    return [store.thread(namespace, thread) for thread in sorted(threads)]
+    found = store.threads(namespace, sorted(threads))
+    return [found[thread] for thread in sorted(threads) if thread in found]
 
 
 def relink(

@@ -216,10 +216,11 @@ class Importer:
         (unless every one brought its vector), and re-link the old members they now border."""
         embedded = 0
         threaded = [a for a in arrivals if a.record.thread is not None and a.shelf == "live"]
-        for thread in dict.fromkeys(a.record.thread for a in threaded):
+        names = list(dict.fromkeys(a.record.thread for a in threaded if a.record.thread is not None))
+        members = self._store.threads(namespace, names)
+        for thread in names:
             joining = [a for a in threaded if a.record.thread == thread]
-            assert thread is not None
-            before = self._store.thread(namespace, thread)
+            before = members.get(thread, [])
             last = max((r.thread_seq or 0 for r in before), default=0)
             for a in joining:
                 if a.record.thread_seq is None:

@@ -8,6 +8,7 @@ from typing import Any
 from mcp_memory.core.models import Kind, MemoryFilter, MemoryRecord
 
 METADATA_PREFIX = "m_"  # the caller's own metadata keys, apart from ours
+CONTENT = "content"  # the key of a record's words; records written before it keep them as Chroma's document
 
 
 def to_metadata(record: MemoryRecord, *, cleared: bool = False) -> dict[str, Any]:
@@ -40,10 +41,10 @@ def to_metadata(record: MemoryRecord, *, cleared: bool = False) -> dict[str, Any
     return meta
 
 
-def to_record(id_: str, content: str | None, meta: Any) -> MemoryRecord:
+def to_record(id_: str, document: str | None, meta: Any) -> MemoryRecord:
     return MemoryRecord(
         id=id_,
-        content=content or "",
+        content=document or meta.get(CONTENT) or "",
         kind=Kind(meta["kind"]),
         tags=tuple(meta.get("tags") or ()),
         source=meta.get("source", ""),

@@ -18,7 +18,7 @@ from chromadb.config import Settings as ChromaSettings
 from mcp_memory.core.errors import MemoryServerError, ModelMismatch, StorageError
 from mcp_memory.core.models import MemoryFilter, MemoryRecord, ScoredRecord, Shelf
 from mcp_memory.storage.chroma_filters import FilterIndexes
-from mcp_memory.storage.chroma_metadata import to_metadata, to_record, to_where
+from mcp_memory.storage.chroma_metadata import CONTENT, to_metadata, to_record, to_where
 from mcp_memory.storage.chroma_search import filtered_query
 from mcp_memory.storage.store import CollectionInfo
 
@@ -172,8 +172,17 @@ class ChromaStore:
         self.delete(namespace, [r.id for r in present], source)
 
     def thread(self, namespace: str, thread: str) -> list[MemoryRecord]:
-        records = _memories(self._get(namespace, "live", where={"thread": thread}))
-        return sorted(records, key=lambda r: r.thread_seq or 0)
+        return self.threads(namespace, [thread]).get(thread, [])
+
+    def threads(self, namespace: str, threads: Sequence[str]) -> dict[str, list[MemoryRecord]]:
+        if not threads:
+            return {}
+        # One read for all: each read scans the metadata (~20 ms at 100,000 records), whatever it finds.
+        where = {"thread": threads[0]} if len(threads) == 1 else {"thread": {"$in": list(threads)}}
+        found: dict[str, list[MemoryRecord]] = {}
+        for record in sorted(_memories(self._get(namespace, "live", where=where)), key=lambda r: r.thread_seq or 0):
+            found.setdefault(record.thread or "", []).append(record)
+        return found
 
     def scan(self, namespace: str, shelf: Shelf = "live", batch: int = 1000) -> Iterator[list[MemoryRecord]]:
         offset = 0
@@ -393,12 +402,15 @@ def _vectors(embeddings: Sequence[Sequence[float]]) -> list[Sequence[float] | Se
 
 
 def _columns(records: Sequence[MemoryRecord], embeddings: Sequence[list[float]]) -> dict[str, Any]:
-    """Records and their embeddings as the columns Chroma writes."""
+    """Records and their embeddings as the columns Chroma writes.
+
+    The content goes in the metadata, not in Chroma's documents: Chroma indexes documents for its own
+    full-text search, which this store never uses (it keeps a BM25 index of its own), and which took a
+    third of the time of an add (1.25 against 0.78 ms a record at 100,000) and 30% of the file."""
     return {
         "ids": [r.id for r in records],
-        "documents": [r.content for r in records],
         "embeddings": _vectors(embeddings),
-        "metadatas": [to_metadata(r) for r in records],
+        "metadatas": [to_metadata(r) | {CONTENT: r.content} for r in records],
     }
 
 

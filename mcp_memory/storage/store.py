@@ -101,6 +101,10 @@ class VectorStore(Protocol):
         """The live memories of one thread, in the order they were remembered."""
         ...
 
+    def threads(self, namespace: str, threads: Sequence[str]) -> dict[str, list[MemoryRecord]]:
+        """`thread` for several threads in one read (a thread without memories is left out)."""
+        ...
+
     def scan(self, namespace: str, shelf: Shelf = "live", batch: int = 1000) -> Iterator[list[MemoryRecord]]:
         """Every record of the shelf, memories and parts, a batch at a time."""
         ...
