@@ -6,6 +6,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from mcp_memory.storage import keyword_index
 from mcp_memory.storage.keyword_index import KeywordIndex
 
 
@@ -52,7 +55,10 @@ def _crowd(index: KeywordIndex, count: int) -> None:
     )
 
 
-def test_a_word_most_entries_hold_is_left_out_of_a_search_that_has_rarer_words(tmp_path: Path) -> None:
+def test_a_word_most_entries_hold_is_left_out_of_a_search_that_has_rarer_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(keyword_index, "PRUNE_FROM", 2000)  # as in a namespace ten times the size
     index = KeywordIndex(tmp_path / "keywords.sqlite3")
     _crowd(index, 3000)
 
@@ -65,7 +71,10 @@ def test_a_word_most_entries_hold_is_left_out_of_a_search_that_has_rarer_words(t
     assert scores["a" * 32] == scores["b" * 32]
 
 
-def test_a_common_word_still_counts_with_too_few_rarer_words_or_in_a_small_namespace(tmp_path: Path) -> None:
+def test_a_common_word_still_counts_with_too_few_rarer_words_or_in_a_small_namespace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(keyword_index, "PRUNE_FROM", 2000)
     big = KeywordIndex(tmp_path / "big.sqlite3")
     _crowd(big, 3000)
     small = KeywordIndex(tmp_path / "small.sqlite3")

@@ -15,14 +15,15 @@ from mcp_memory.storage.sqlite_db import SqliteFile
 
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_TERMS = 64
-# A query word found in more than COMMON_SHARE of a namespace's entries, and in more than COMMON_MIN, is left
-# out of the search when RARE_LEFT rarer words remain. BM25 gives it little weight, yet FTS5 scores every entry
-# that holds it (~1.3 µs each): at 100,000 memories, a word in one in six took a search from 7 to 30 ms. Left
-# out so, recall's top 10 at 100,000 memories stayed the same for 192 of 200 questions (overlap 0.996), and on
-# LoCoMo, whose namespaces are too small for it, doing it anyway from 0 entries cost 0.004 of recall@10 (0.010
-# with one rarer word left, 0.034 at a share of 5%).
+# In a namespace of PRUNE_FROM entries or more, a query word found in more than COMMON_SHARE of them is left out
+# of the search when RARE_LEFT rarer words remain. BM25 gives such a word little weight, yet FTS5 scores every
+# entry that holds it (~1.3 µs each): at 100,000 memories, a word in one in six took a search from 7 to 30 ms.
+# Below PRUNE_FROM, scoring such a word costs less than counting the words would. Left out so, recall's top 10
+# at 100,000 memories stayed the same for 192 of 200 questions (overlap 0.996); on LoCoMo, whose namespaces
+# are far smaller, doing it anyway from 0 entries cost 0.004 of recall@10 (0.010 with one rarer word left,
+# 0.034 at a share of 5%).
+PRUNE_FROM = 20_000
 COMMON_SHARE = 0.15
-COMMON_MIN = 2_000
 RARE_LEFT = 2
 STOPWORDS = frozenset(
     " ".join(
@@ -114,9 +115,9 @@ class KeywordIndex:
         # Row numbers are not reused but for the last: the largest is about the number of entries, and free.
         last = self._db.execute(f"SELECT rowid FROM {table} ORDER BY rowid DESC LIMIT 1").fetchone()
         entries = last[0] if last else 0
-        common = max(COMMON_MIN, int(COMMON_SHARE * entries))
-        if entries <= common:
+        if entries < PRUNE_FROM:
             return terms
+        common = int(COMMON_SHARE * entries)
         counted = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT ?)"  # stops past `common`
         rare = [t for t in terms if self._db.execute(counted, (_phrase(t), common + 1)).fetchone()[0] <= common]
         return rare if len(rare) >= RARE_LEFT else terms
