@@ -81,6 +81,8 @@ def test_a_common_word_still_counts_with_too_few_rarer_words_or_in_a_small_names
     _crowd(small, 300)
 
     assert big.search("ns", "team Chen", 1)[0][0] == "a" * 32  # one rarer word: "team" ranks the Chens
+    common_met = dict(big.search("ns", "the team met Chen", 10))  # two common words, one rarer: all count
+    assert common_met["a" * 32] > common_met["b" * 32]
     assert len(big.search("ns", "team Chen", 5000)) == 3003
     scores = dict(small.search("ns", "Which team did Chen join on the platform?", 10))
     assert scores["a" * 32] > scores["b" * 32]  # everything counts where scoring everything is cheap

@@ -67,8 +67,7 @@ class OnnxEmbedder:
             self._tokenizer.enable_padding(pad_id=self._counter.token_to_id("[PAD]") or 0, pad_token="[PAD]")
             self._session = ort.InferenceSession(str(graph), _options(ort, threads), providers=["CPUExecutionProvider"])
             # ONNX Runtime keeps the memory of its largest batch for the next: ~200 MB after an import. The last
-            # batch of a call gives back what it no longer uses (a few percent of the import's speed; a query's
-            # batch is small, and keeps its memory).
+            # batch of a call of a batch or more gives back what it no longer uses (2% of the import's speed).
             self._shrink = ort.RunOptions()
             self._shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         except Exception as exc:
@@ -103,7 +102,7 @@ class OnnxEmbedder:
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         vectors = np.empty((len(texts), self._dimension), dtype=np.float32)
-        many = len(texts) > FEW_TEXTS
+        many = len(texts) >= BATCH  # what a few texts take is not worth giving back, to take again
         try:
             for start in range(0, len(order), BATCH):
                 chosen = order[start : start + BATCH]

@@ -44,7 +44,7 @@ def to_metadata(record: MemoryRecord, *, cleared: bool = False) -> dict[str, Any
 def to_record(id_: str, document: str | None, meta: Any) -> MemoryRecord:
     return MemoryRecord(
         id=id_,
-        content=document or meta.get(CONTENT) or "",
+        content=meta.get(CONTENT) or document or "",
         kind=Kind(meta["kind"]),
         tags=tuple(meta.get("tags") or ()),
         source=meta.get("source", ""),

@@ -27,6 +27,7 @@ PREFIXES: dict[Shelf, str] = {"live": "mem-", "superseded": "old-"}
 STAGING: dict[Shelf, str] = {"live": "stage-mem-", "superseded": "stage-old-"}
 MARK = "reembedding"  # the collection metadata key of a re-embedding's mark
 IS_PART: Any = {"part": {"$gte": 0}}  # only parts carry a part number
+THREADS_AT_ONCE = 5_000  # threads read in one query
 log = logging.getLogger(__name__)
 
 
@@ -177,10 +178,15 @@ class ChromaStore:
     def threads(self, namespace: str, threads: Sequence[str]) -> dict[str, list[MemoryRecord]]:
         if not threads:
             return {}
-        # One read for all: each read scans the metadata (~20 ms at 100,000 records), whatever it finds.
-        where = {"thread": threads[0]} if len(threads) == 1 else {"thread": {"$in": list(threads)}}
+        # One read for many: each read scans the metadata (~20 ms at 100,000 records), whatever it finds. In
+        # pieces, as SQLite takes at most 32,766 values in one statement.
+        records: list[MemoryRecord] = []
+        for start in range(0, len(threads), THREADS_AT_ONCE):
+            names = list(threads[start : start + THREADS_AT_ONCE])
+            where = {"thread": names[0]} if len(names) == 1 else {"thread": {"$in": names}}
+            records += _memories(self._get(namespace, "live", where=where))
         found: dict[str, list[MemoryRecord]] = {}
-        for record in sorted(_memories(self._get(namespace, "live", where=where)), key=lambda r: r.thread_seq or 0):
+        for record in sorted(records, key=lambda r: r.thread_seq or 0):
             found.setdefault(record.thread or "", []).append(record)
         return found
 
@@ -326,7 +332,16 @@ class ChromaStore:
 
     def _collection(self, namespace: str, shelf: Shelf, *, create: bool = False) -> Collection | None:
         with self._cache_lock:
-            return self._open(namespace, shelf, create)
+            opened = (namespace, shelf) not in self._collections
+            collection = self._open(namespace, shelf, create)
+        if create and opened and collection is not None:
+            with _translated("open the namespace"):
+                if collection.count() == 0:
+                    # An index read now is empty and instant, and every write keeps it whole from the first: a
+                    # new namespace's filtered recalls never wait for a read of its records or their vectors.
+                    # (Read outside the cache lock: another collection's index may be being read.)
+                    self._filters.of(collection)
+        return collection
 
     def _open(self, namespace: str, shelf: Shelf, create: bool) -> Collection | None:
         if (namespace, shelf) in self._collections:
@@ -351,10 +366,6 @@ class ChromaStore:
                     return None
         self._check_model(namespace, collection.metadata or {})
         self._collections[(namespace, shelf)] = collection
-        if create and collection.count() == 0:
-            # An index read now is empty and instant, and every write keeps it whole from the first: a new
-            # namespace's filtered recalls never wait for a read of its records or their vectors.
-            self._filters.of(collection)
         return collection
 
     def _same_model(self, metadata: Mapping[str, Any]) -> bool:
