@@ -64,7 +64,7 @@ def filled(tmp_path: Path) -> tuple[ChromaStore, list[MemoryRecord], np.ndarray]
     store = ChromaStore(tmp_path, model_name="test", dimension=DIM)
     records, vectors = make_records(COUNT)
     store.add("ns", records, vectors.tolist())
-    store.warm("ns")  # as the server does once it is ready: the index holds every vector
+    store.warm("ns")  # as the server does once it is ready (the index, made with the collection, holds every vector)
     return store, records, vectors
 
 
@@ -149,7 +149,7 @@ def test_records_written_changed_moved_and_deleted_after_the_index_was_read_are_
         hits = store.query("ns", query.tolist(), LIMIT, where)
         expected = exact_search([now[i] for i in ids], np.asarray([vectors_now[i] for i in ids]), query, where)
         assert [hit.record.id for hit in hits] == expected
-    store.warm("ns")  # the superseded shelf's index, new since, is read with its vectors
+    store.warm("ns")  # the superseded shelf, created by the move, has had its index from its first write
     assert {h.record.id for h in store.query("ns", queries(1)[0].tolist(), LIMIT, where, "superseded")} == {
         r.id for r in moved
     }
