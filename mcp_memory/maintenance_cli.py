@@ -59,7 +59,7 @@ def _reembed(settings: Settings, files: OwnerFiles, model: str, namespaces: list
         store = ChromaStore(
             settings.data_dir, model_name=embedder.name, dimension=embedder.dimension, search_ef=settings.hnsw_search_ef
         )
-        reembedder = Reembedder(store, embedder, KeywordIndex(settings.data_dir / "keywords.sqlite3"), settings)
+        reembedder = Reembedder(store, embedder, KeywordIndex.beside(settings.data_dir), settings)
         moved, names = False, namespaces or reembedder.namespaces()
         if not names:
             out.print(f"no namespaces in {settings.data_dir}", highlight=False)

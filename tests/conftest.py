@@ -31,7 +31,7 @@ def open_test_service(settings: Settings, embedder: HashingEmbedder | None = Non
     """The real service on real Chroma, with the fake embedder."""
     embedder = embedder or HashingEmbedder()
     store = ChromaStore(settings.data_dir, model_name=embedder.name, dimension=embedder.dimension)
-    keywords = KeywordIndex(settings.data_dir / "keywords.sqlite3")
+    keywords = KeywordIndex.beside(settings.data_dir)
     return MemoryService(store, embedder, keywords, History(settings.data_dir / "history.sqlite3"), settings)
 
 

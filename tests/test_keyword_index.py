@@ -1,88 +1,98 @@
-"""The keyword index on its own: entries found by id without reading the whole table, and indexes written
-before that was so still work."""
+"""The keyword index on its own: replacing and deleting entries, shelves, searches that see every write before
+them, words matched by stem and without accents, and writes a stopped process never committed."""
 
 from __future__ import annotations
 
-import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
-import pytest
-
+from mcp_memory.core.models import SHELVES, Shelf
 from mcp_memory.storage import keyword_index
 from mcp_memory.storage.keyword_index import KeywordIndex
 
 
-def test_an_index_written_before_entries_were_numbered_is_numbered_once_and_keeps_working(tmp_path: Path) -> None:
-    path = tmp_path / "keywords.sqlite3"
-    with sqlite3.connect(path) as db:  # as an earlier version wrote it
-        columns = "id UNINDEXED, shelf UNINDEXED, text, tokenize='porter unicode61'"
-        db.execute(f'CREATE VIRTUAL TABLE "keywords_ns" USING fts5({columns})')
-        db.executemany(
-            'INSERT INTO "keywords_ns"(id, shelf, text) VALUES (?, ?, ?)',
-            [("a" * 32, "live", "Lisbon trams are yellow"), ("b" * 32, "live", "Oslo has a fjord")],
-        )
-    index = KeywordIndex(path)
-    index.add("ns", [("a" * 32, "Porto trams are yellow too")])
-    index.move("ns", ["b" * 32], "superseded")
-    assert [i for i, _ in index.search("ns", "trams", 5)] == ["a" * 32]
-    assert index.search("ns", "Lisbon", 5) == [] and index.search("ns", "fjord", 5) == []
-    assert [i for i, _ in index.search("ns", "fjord", 5, ("superseded",))] == ["b" * 32]
-    index.delete("ns", ["b" * 32])
-    assert index.count("ns") == 1
+def ids(index: KeywordIndex, query: str, limit: int = 50, shelves: Sequence[Shelf] = ("live",)) -> set[str]:
+    return {i for i, _ in index.search("ns", query, limit, shelves)}
 
 
 def test_replacing_and_deleting_entries_touches_only_their_own(tmp_path: Path) -> None:
-    index = KeywordIndex(tmp_path / "keywords.sqlite3")
+    index = KeywordIndex(tmp_path / "keywords")
     index.add("ns", [(f"{n:032x}", f"note number {n} about topic{n % 7}") for n in range(500)])
     index.add("ns", [(f"{n:032x}", f"replaced {n}") for n in range(0, 500, 2)])
     index.delete("ns", [f"{n:032x}" for n in range(1, 500, 4)])
     assert index.count("ns") == 500 - 125
-    assert {i for i, _ in index.search("ns", "replaced", 500)} == {f"{n:032x}" for n in range(0, 500, 2)}
+    assert ids(index, "replaced", 500) == {f"{n:032x}" for n in range(0, 500, 2)}
     kept = [n for n in range(500) if n % 2 and n % 4 != 1]
-    assert {i for i, _ in index.search("ns", "topic3", 500)} == {f"{n:032x}" for n in kept if n % 7 == 3}
+    assert ids(index, "topic3", 500) == {f"{n:032x}" for n in kept if n % 7 == 3}
 
 
-def _crowd(index: KeywordIndex, count: int) -> None:
-    """`count` entries that say "team"; two of the same length about Chen, one of them in a team."""
-    index.add("ns", [(f"{n:032x}", f"the team met on day {n}") for n in range(count)])
-    index.add(
-        "ns",
-        [
-            ("a" * 32, "Chen joined the platform team today"),
-            ("b" * 32, "Chen will join the platform group"),
-            ("c" * 32, "the team team team team"),
-        ],
-    )
+def test_every_index_of_a_directory_sees_each_write_at_once(tmp_path: Path) -> None:
+    writing, reading = KeywordIndex(tmp_path / "keywords"), KeywordIndex(tmp_path / "keywords")
+    for n in range(20):
+        writing.add("ns", [(f"id{n}", f"the harbour log, entry {n} wordnumber{n}")])
+        assert ids(reading, f"wordnumber{n}") == {f"id{n}"}
+        writing.move("ns", [f"id{n}"], "superseded")  # moved before its own commit
+        assert ids(reading, f"wordnumber{n}") == set()
+        assert ids(reading, f"wordnumber{n}", shelves=("superseded",)) == {f"id{n}"}
+        writing.delete("ns", [f"id{n}"])
+        assert ids(reading, f"wordnumber{n}", shelves=SHELVES) == set()
+    assert reading.count("ns") == 0
 
 
-def test_a_word_most_entries_hold_is_left_out_of_a_search_that_has_rarer_words(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(keyword_index, "PRUNE_FROM", 2000)  # as in a namespace ten times the size
-    index = KeywordIndex(tmp_path / "keywords.sqlite3")
-    _crowd(index, 3000)
-
-    found = [i for i, _ in index.search("ns", "Which team did Chen join on the platform?", 10)]
-
-    # Scored by "chen", "join" and "platform" alone: the two entries that hold them tie, and the one
-    # that says "team" many times is not found.
-    assert sorted(found) == ["a" * 32, "b" * 32]
-    scores = dict(index.search("ns", "Which team did Chen join on the platform?", 10))
-    assert scores["a" * 32] == scores["b" * 32]
+def test_words_match_by_stem_and_without_accents_and_function_words_alone_still_count(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "keywords")
+    index.add("ns", [("cafe", "We met at the Café Nicola"), ("runs", "She runs every morning"), ("the", "The The")])
+    assert ids(index, "cafe") == {"cafe"} and ids(index, "CAFÉ") == {"cafe"}
+    assert ids(index, "who was running?") == {"runs"}
+    assert ids(index, "the") == {"the", "cafe"}  # only function words: they are what is asked for
+    assert index.search("ns", "?!", 10) == [] and index.search("ns", "cafe", 0) == []
+    assert index.search("other", "cafe", 10) == [] and index.count("other") == 0
 
 
-def test_a_common_word_still_counts_with_too_few_rarer_words_or_in_a_small_namespace(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(keyword_index, "PRUNE_FROM", 2000)
-    big = KeywordIndex(tmp_path / "big.sqlite3")
-    _crowd(big, 3000)
-    small = KeywordIndex(tmp_path / "small.sqlite3")
-    _crowd(small, 300)
+def test_the_shelf_filters_without_changing_a_score(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "keywords")
+    index.add("ns", [(f"old{n}", f"the codeword was zebra {n} zebra zebra") for n in range(60)], "superseded")
+    index.add("ns", [("now", "the codeword is zebra, changed at last")])
+    live = index.search("ns", "zebra codeword", 50)
+    both = dict(index.search("ns", "zebra codeword", 100, SHELVES))
+    assert [i for i, _ in live] == ["now"] and len(both) == 61
+    assert live[0][1] == both["now"] > 0
 
-    assert big.search("ns", "team Chen", 1)[0][0] == "a" * 32  # one rarer word: "team" ranks the Chens
-    common_met = dict(big.search("ns", "the team met Chen", 10))  # two common words, one rarer: all count
-    assert common_met["a" * 32] > common_met["b" * 32]
-    assert len(big.search("ns", "team Chen", 5000)) == 3003
-    scores = dict(small.search("ns", "Which team did Chen join on the platform?", 10))
-    assert scores["a" * 32] > scores["b" * 32]  # everything counts where scoring everything is cheap
+
+def test_namespaces_beyond_the_writers_kept_open_are_written_and_searched_alike(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "keywords")
+    names = [f"ns{n}" for n in range(keyword_index.WRITERS_KEPT + 3)]
+    for round_ in range(3):
+        for name in names:
+            index.add(name, [(f"{name}-{round_}", f"{name} round{round_} heron")])
+    index.flush()
+    for name in names:
+        assert {i for i, _ in index.search(name, "heron", 10)} == {f"{name}-{r}" for r in range(3)}
+        assert index.count(name) == 3 and not index.unfinished(name)
+    index.drop(names[0])
+    assert index.count(names[0]) == 0 and index.search(names[0], "heron", 10) == []
+
+
+def test_writes_a_stopped_process_never_committed_leave_the_namespace_unfinished(tmp_path: Path) -> None:
+    root = tmp_path / "keywords"
+    script = f"""
+        import os
+        from pathlib import Path
+        from mcp_memory.storage import keyword_index
+        index = keyword_index.KeywordIndex(Path({str(root)!r}))
+        index.add("ns", [("kept", "committed before the end")])
+        index.flush()
+        keyword_index._Directory._commit = lambda self, space: None  # the process ends before its commit
+        index.add("ns", [("lost", "never committed")])
+        os._exit(0)
+    """
+    subprocess.run([sys.executable, "-c", textwrap.dedent(script)], check=True)
+    index = KeywordIndex(root)
+    assert index.unfinished("ns") and not index.unfinished("other")
+    assert index.count("ns") == 1 and ids(index, "committed") == {"kept"} and ids(index, "never") == set()
+    index.drop("ns")  # as a rebuild from the store begins
+    index.add("ns", [("kept", "committed before the end"), ("lost", "never committed")])
+    assert not index.unfinished("ns") and index.count("ns") == 2

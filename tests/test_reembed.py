@@ -89,7 +89,7 @@ def reembedder(settings: Settings, embedder: HashingEmbedder | None = None) -> R
     """A re-embedding to the new model, or to `embedder`, as the command opens it."""
     embedder = embedder or new_model()
     store = ChromaStore(settings.data_dir, model_name=embedder.name, dimension=embedder.dimension)
-    return Reembedder(store, embedder, KeywordIndex(settings.data_dir / "keywords.sqlite3"), settings)
+    return Reembedder(store, embedder, KeywordIndex.beside(settings.data_dir), settings)
 
 
 def reembed(settings: Settings, embedder: HashingEmbedder | None = None, namespace: str = "ns") -> Reembedded:
@@ -148,7 +148,7 @@ def test_a_reembedded_namespace_keeps_every_memory_and_link_and_is_embedded_as_t
     assert sorted(got) == sorted(expected)
     for key, vector in expected.items():
         assert np.allclose(got[key], vector, atol=1e-6), key
-    assert KeywordIndex(settings.data_dir / "keywords.sqlite3").count("ns") == len(got)  # the new parts indexed
+    assert KeywordIndex.beside(settings.data_dir).count("ns") == len(got)  # the new parts indexed
 
 
 def test_recall_on_the_new_model_finds_by_meaning_and_by_keyword_and_the_old_model_no_longer_lists_it(

@@ -134,7 +134,7 @@ def test_a_long_memory_is_found_by_its_last_paragraph_and_returned_whole_once(se
 def test_forgetting_a_long_memory_erases_its_parts(service: MemoryService, settings: Settings) -> None:
     result = service.remember("ns", LONG_NOTE + " The vault combination is Zephyr.")
     service.forget("ns", [result.id])
-    assert KeywordIndex(settings.data_dir / "keywords.sqlite3").count("ns") == 0
+    assert KeywordIndex.beside(settings.data_dir).count("ns") == 0
     assert recalled(service, "vault combination Zephyr") == []
 
 
@@ -179,7 +179,7 @@ def test_forget_by_filter_with_a_dry_run_first(service: MemoryService, settings:
     assert len(recalled(service, "Kestrel")) == 3  # a dry run changes nothing
     assert len(service.forget("ns", tags=["kestrel"]).forgotten) == 2
     assert [m.id for m in service.recall("ns", "Kestrel", limit=10).memories] == [kept.id]
-    assert [i for i, _ in KeywordIndex(settings.data_dir / "keywords.sqlite3").search("ns", "Rust May", 10)] == []
+    assert [i for i, _ in KeywordIndex.beside(settings.data_dir).search("ns", "Rust May", 10)] == []
 
 
 def test_forget_by_source_kind_and_time(service: MemoryService) -> None:
@@ -244,7 +244,7 @@ def test_forgetting_within_a_thread_leaves_nothing_of_it_in_its_neighbours(
     survivors = [stored[0].id, stored[2].id]
     # What the survivors must become: the same chat, in which the middle turn was never said.
     unsaid = [r.id for r in service.remember_many("unsaid", chat(turns[::2]))]
-    keywords = KeywordIndex(settings.data_dir / "keywords.sqlite3")
+    keywords = KeywordIndex.beside(settings.data_dir)
     assert {i for i, _ in keywords.search("ns", "Albatross", 10)} == {stored[1].id, stored[2].id}
     shaped, plain = stored_vectors(service, "ns", survivors), stored_vectors(service, "unsaid", unsaid)
     assert not any(np.allclose(a, b, atol=1e-3) for a, b in zip(shaped, plain, strict=True))  # both hold its words
@@ -299,7 +299,7 @@ def test_a_superseded_turn_leaves_no_trace_in_its_thread_once_forgotten(
     turns = ["We met at the harbour.", "The password was Albatross.", "Then we had lunch."]
     stored = service.remember_many("ns", [MemoryInput(content=t, thread="chat") for t in turns])
     fixed = service.remember("ns", "The password was changed.", supersedes=[stored[1].id])
-    keywords = KeywordIndex(settings.data_dir / "keywords.sqlite3")
+    keywords = KeywordIndex.beside(settings.data_dir)
     assert keywords.search("ns", "Albatross", 10) == []  # the live shelf: its successor no longer holds it
     assert {i for i, _ in keywords.search("ns", "Albatross", 10, SHELVES)} == {stored[1].id}
     assert fixed.superseded == [stored[1].id]
@@ -369,24 +369,25 @@ def test_ambiguous_or_impossible_times_are_rejected(
 
 
 def test_superseded_entries_never_crowd_live_ones_out_of_a_keyword_search(settings: Settings) -> None:
-    keywords = KeywordIndex(settings.data_dir / "keywords.sqlite3")
+    keywords = KeywordIndex.beside(settings.data_dir)
     keywords.add("ns", [(f"old{n}", f"the codeword was zebra {n} zebra zebra") for n in range(60)], "superseded")
     keywords.add("ns", [("now", "the codeword is zebra, changed at last")])
     assert [i for i, _ in keywords.search("ns", "zebra codeword", 50)] == ["now"]
     assert len(keywords.search("ns", "zebra codeword", 100, SHELVES)) == 61
 
 
-def test_a_keyword_index_from_before_shelves_is_rebuilt_on_opening(settings: Settings) -> None:
+def test_the_sqlite_keyword_index_of_an_earlier_version_is_replaced_and_rebuilt_on_opening(settings: Settings) -> None:
     import sqlite3
     from contextlib import closing
 
     from conftest import open_test_service
 
     memory = open_test_service(settings).remember("ns", "The launch code word is Pelican")
+    KeywordIndex.beside(settings.data_dir).drop("ns")
     with closing(sqlite3.connect(settings.data_dir / "keywords.sqlite3")) as db, db:  # as an earlier version left it
-        db.execute('DROP TABLE "keywords_ns"')
-        db.execute('CREATE VIRTUAL TABLE "kw_ns" USING fts5(id UNINDEXED, text)')
-        db.execute('INSERT INTO "kw_ns" VALUES (?, ?)', (memory.id, "The launch code word is Pelican"))
+        db.execute('CREATE VIRTUAL TABLE "keywords_ns" USING fts5(id UNINDEXED, shelf UNINDEXED, text)')
+        db.execute('INSERT INTO "keywords_ns" VALUES (?, ?, ?)', (memory.id, "live", "The launch code word is Pelican"))
     reopened = open_test_service(settings)
+    assert not (settings.data_dir / "keywords.sqlite3").exists()
     assert reopened.repair() == ["ns"]
     assert [m.id for m in reopened.recall("ns", "Pelican").memories] == [memory.id]

@@ -35,16 +35,16 @@ def test_recall_explains_each_memory_by_meaning_and_shared_words(service: Memory
 def test_forgotten_memories_leave_the_keyword_index_too(service: MemoryService, settings: Settings) -> None:
     gone = service.remember("ns", "The launch code word is Pelican").id
     service.forget("ns", [gone])
-    assert KeywordIndex(settings.data_dir / "keywords.sqlite3").search("ns", "Pelican", 10) == []
+    assert KeywordIndex.beside(settings.data_dir).search("ns", "Pelican", 10) == []
     assert ids(service, "ns", "Pelican") == []
 
 
 def test_a_keyword_index_that_disagrees_with_the_store_is_rebuilt_on_opening(settings: Settings) -> None:
     kept = open_test_service(settings).remember("ns", "The wifi password hint is Larch").id
-    KeywordIndex(settings.data_dir / "keywords.sqlite3").drop("ns")
+    KeywordIndex.beside(settings.data_dir).drop("ns")
     reopened = open_test_service(settings)
     assert reopened.repair() == ["ns"]
-    assert KeywordIndex(settings.data_dir / "keywords.sqlite3").search("ns", "Larch", 10)[0][0] == kept
+    assert KeywordIndex.beside(settings.data_dir).search("ns", "Larch", 10)[0][0] == kept
     assert reopened.repair() == []
 
 
@@ -56,7 +56,7 @@ def test_reindex_rebuilds_every_namespace_from_the_store_and_counts_what_it_inde
     lisbon = service.remember("b", "The office moved to Lisbon", supersedes=[porto.id])
     vault = service.remember("b", LONG_NOTE + " The vault combination is Zephyr.", kind="note")
     assert vault.parts > 1
-    keywords = KeywordIndex(settings.data_dir / "keywords.sqlite3")
+    keywords = KeywordIndex.beside(settings.data_dir)
     for namespace in ("a", "b"):
         keywords.drop(namespace)
     # Superseded memories are indexed and counted too; a long memory counts once, not once per part.

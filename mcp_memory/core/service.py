@@ -378,7 +378,11 @@ class MemoryService:
         Reindexes the namespaces whose keyword index disagrees with the store; returns them.
         """
         # A move cut short leaves a memory on both shelves, so its namespace disagrees too.
-        stale = [ns for ns in self._store.namespaces() if self._keywords.count(ns) != self._store.size(ns)]
+        stale = [
+            ns
+            for ns in self._store.namespaces()
+            if self._keywords.unfinished(ns) or self._keywords.count(ns) != self._store.size(ns)
+        ]
         for namespace in stale:
             moved = [r.id for batch in self._store.scan(namespace, "superseded") for r in batch]
             if twice := [r.id for r in self._store.get(namespace, moved, "live")]:

@@ -62,7 +62,7 @@ def open_service(settings: Settings) -> MemoryService:
         dimension=embedder.dimension,
         search_ef=settings.hnsw_search_ef,
     )
-    keywords = KeywordIndex(settings.data_dir / "keywords.sqlite3")
+    keywords = KeywordIndex.beside(settings.data_dir)
     service = MemoryService(store, embedder, keywords, History(settings.data_dir / "history.sqlite3"), settings)
     service.repair()
     try:
