@@ -71,26 +71,31 @@ class Retriever:
         self, namespace: str, query: str, where: MemoryFilter, pool: int, shelves: Sequence[Shelf], now: datetime
     ) -> list[Candidate]:
         """The union of the dense and keyword hits on the shelves, each with both of its scores."""
-        # The keyword search runs while the model embeds the query and the store searches by it: all three
-        # release the GIL, and a keyword search of common words takes longer than the other two together.
-        searching = self._searcher.submit(self._keywords.search, namespace, query, pool, shelves)
+        # The keyword search, and the reading of its hits with their vectors, run while the model embeds the
+        # query and the store searches by it: all release the GIL, and the keyword side takes about as long.
+        reading = self._searcher.submit(self._keyword_hits, namespace, query, pool, shelves, where)
         [embedding] = self._embedder.embed([query])
         dense = [hit for shelf in shelves for hit in self._store.query(namespace, embedding, pool, where, shelf)]
-        keyword = dict(searching.result())
+        keyword, read = reading.result()
         candidates = [Candidate(hit.record, hit.score, keyword.pop(hit.record.id, 0.0)) for hit in dense]
-        # Keyword hits the dense search missed.
-        for shelf in shelves:
-            if not keyword:
-                break
-            extra = self._store.get_with_embeddings(namespace, list(keyword), shelf, where)
-            if not extra:
-                continue
+        extra = [read[i] for i in keyword if i in read]  # keyword hits the dense search missed
+        if extra:
             similarities = np.asarray([v for _, v in extra], dtype=np.float32) @ np.asarray(embedding, dtype=np.float32)
             for (record, _), similarity in zip(extra, similarities, strict=True):
-                score = keyword.pop(record.id)
                 if where.matches(record):
-                    candidates.append(Candidate(record, float(similarity), score))
+                    candidates.append(Candidate(record, float(similarity), keyword[record.id]))
         return [c for c in candidates if not c.record.expired(now)]
+
+    def _keyword_hits(
+        self, namespace: str, query: str, pool: int, shelves: Sequence[Shelf], where: MemoryFilter
+    ) -> tuple[dict[str, float], dict[str, tuple[MemoryRecord, list[float]]]]:
+        """The keyword hits' scores, and those that may meet the filter read with their vectors, by id."""
+        keyword = dict(self._keywords.search(namespace, query, pool, shelves))
+        read: dict[str, tuple[MemoryRecord, list[float]]] = {}
+        for shelf in shelves:
+            if unread := [i for i in keyword if i not in read]:
+                read |= {r.id: (r, v) for r, v in self._store.get_with_embeddings(namespace, unread, shelf, where)}
+        return keyword, read
 
     def _wholes(
         self, namespace: str, candidates: Sequence[MemoryRecord], ranked: Sequence[MemoryRecord]
