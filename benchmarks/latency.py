@@ -3,7 +3,7 @@
 For each size N of --sizes, a namespace of its own data directory is filled with N realistic memories
 (facts, preferences, decisions, instructions, notes of 3 to 8 sentences, and one in five a turn of a
 ten-turn conversation thread; deterministic), through the fastest path a user has: the CLI's
-`import_memories` tool, 250 at a time. Then, with the MCP SDK's ClientSession:
+`import_memories` tool, 1,000 at a time. Then, with the MCP SDK's ClientSession:
 
 - recall_p50/p95/p99_ms: --queries distinct questions recalled through the stdio bridge (after a few
   warm-up recalls); filtered_recall_p95_ms: as many more, alternately with a tag and a time filter;
@@ -13,7 +13,7 @@ ten-turn conversation thread; deterministic), through the fastest path a user ha
   --calls-per-client calls, every tenth a remember; any error fails the benchmark;
 - rss_mb: the server's resident memory after all of the above;
 - ingest_per_s: memories a second of the fill, beside encode_per_s: the same model encoding the same
-  texts in this process, in batches of 250 (all of them up to 10,000, the first 10,000 beyond);
+  texts in this process, in batches of 1,000 (all of them up to 10,000, the first 10,000 beyond);
 - overlap_at_10: with the server stopped, the share of the exact top 10 (brute force over every vector of
   the namespace) that Chroma's HNSW index returns for the recall questions.
 
@@ -59,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import distinct_records, recall_filters, stamped, synthetic_queries
 
 CLI_CLIENT = "mcp-memory-cli"  # the client name the hidden import tool is listed to
-BATCH = 250  # memories per import call, as `mcp-memory import` sends them
+BATCH = 1000  # memories per import call, as `mcp-memory import` sends them
 WARMUP = 5  # recalls before timing
 ENCODE_SAMPLE = 10_000
 
@@ -231,7 +231,7 @@ def server_embedder() -> Embedder:
 
 
 def encode_rate(embedder: Embedder, texts: list[str]) -> float:
-    """Texts a second the model encodes in batches of 250, warmed up first."""
+    """Texts a second the model encodes in batches as large as an import call's, warmed up first."""
     sample = texts[:ENCODE_SAMPLE]
     embedder.embed(sample[:64])
     started = time.perf_counter()

@@ -1,4 +1,4 @@
-"""The SQLite side files (keyword index, history): one connection each, shared by threads under a lock."""
+"""The SQLite side file (the history): one connection, shared by threads under a lock."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ from mcp_memory.transfer.formats import FORMATS, OWN, READERS, detect
 from mcp_memory.transfer.native import read_export, read_header
 from mcp_memory.transfer.openmemory import open_openmemory_backup
 
-BATCH = 250  # memories per call: bounded messages, and one embedding batch each
+BATCH = 1000  # memories per call (the most a call takes): bounded messages, and one embedding batch each
 BATCH_BYTES = 4 * 1024 * 1024  # and about this much, however long the memories
 SHOWN = 20  # problems listed before "and N more"
 
