@@ -84,6 +84,13 @@ def serve(
             "--no-auth", help="Serve HTTP without tokens, every namespace open: for a trusted setup, loopback only."
         ),
     ] = False,
+    chroma_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Keep memories on this Chroma server (http://host:port, https for TLS) rather than in the data "
+            "directory [MCP_MEMORY_CHROMA_URL; MCP_MEMORY_CHROMA_TOKEN, MCP_MEMORY_CHROMA_CA_FILE]."
+        ),
+    ] = None,
     background: Annotated[
         bool,
         typer.Option(
@@ -106,7 +113,12 @@ def serve(
     from mcp_memory.serve.owner import run_owner
 
     settings = settings_from(
-        host=host, port=port, namespace=namespace, data_dir=data_dir, auth=False if no_auth else None
+        host=host,
+        port=port,
+        namespace=namespace,
+        data_dir=data_dir,
+        auth=False if no_auth else None,
+        chroma_url=chroma_url,
     )
     if background and idle_exit is None:
         idle_exit = settings.idle_exit

@@ -51,14 +51,12 @@ def _reembed(settings: Settings, files: OwnerFiles, model: str, namespaces: list
     from mcp_memory.core.embedder import load_embedder
     from mcp_memory.core.reembedding import Reembedder
     from mcp_memory.serve.owner import hold_directory
-    from mcp_memory.storage.chroma_store import ChromaStore
+    from mcp_memory.storage.chroma_store import configured_store
     from mcp_memory.storage.keyword_index import KeywordIndex
 
     with hold_directory(files):
         embedder = load_embedder(model, settings.embedding_backend, settings.model_cache_dir)
-        store = ChromaStore(
-            settings.data_dir, model_name=embedder.name, dimension=embedder.dimension, search_ef=settings.hnsw_search_ef
-        )
+        store = configured_store(settings, model_name=embedder.name, dimension=embedder.dimension)
         reembedder = Reembedder(store, embedder, KeywordIndex.beside(settings.data_dir), settings)
         moved, names = False, namespaces or reembedder.namespaces()
         if not names:

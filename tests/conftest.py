@@ -9,7 +9,7 @@ from fakes import HashingEmbedder
 from mcp_memory.core.config import Settings
 from mcp_memory.core.service import MemoryService
 from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
-from mcp_memory.storage.chroma_store import ChromaStore
+from mcp_memory.storage.chroma_store import configured_store
 from mcp_memory.storage.history import History
 from mcp_memory.storage.keyword_index import KeywordIndex
 
@@ -28,9 +28,9 @@ def settings(data_dir: Path) -> Settings:
 
 
 def open_test_service(settings: Settings, embedder: HashingEmbedder | None = None) -> MemoryService:
-    """The real service on real Chroma, with the fake embedder."""
+    """The real service on real Chroma (embedded, or the server the settings name), with the fake embedder."""
     embedder = embedder or HashingEmbedder()
-    store = ChromaStore(settings.data_dir, model_name=embedder.name, dimension=embedder.dimension)
+    store = configured_store(settings, model_name=embedder.name, dimension=embedder.dimension)
     keywords = KeywordIndex.beside(settings.data_dir)
     return MemoryService(store, embedder, keywords, History(settings.data_dir / "history.sqlite3"), settings)
 

@@ -31,6 +31,17 @@ class Settings(BaseSettings):
         default_factory=default_data_dir,
         description="Directory holding the Chroma store.",
     )
+    chroma_url: str | None = Field(
+        default=None,
+        description="A Chroma server to keep memories in ('http://chroma.lan:8000'; https for TLS), shared by "
+        "every memory server pointed at it. Unset: Chroma embedded in the data directory.",
+    )
+    chroma_token: str | None = Field(
+        default=None, description="Bearer token sent to the Chroma server (for the proxy that guards it)."
+    )
+    chroma_ca_file: Path | None = Field(
+        default=None, description="CA certificates to check an https Chroma server against; else the system's."
+    )
     namespace: str = Field(default="default", description="Namespace used when the client names none.")
     embedding_model: str = Field(
         default=DEFAULT_MODEL,

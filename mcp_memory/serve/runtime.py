@@ -47,7 +47,7 @@ def open_service(settings: Settings) -> MemoryService:
     import threadpoolctl
 
     from mcp_memory.core.embedder import load_embedder
-    from mcp_memory.storage.chroma_store import ChromaStore
+    from mcp_memory.storage.chroma_store import configured_store
     from mcp_memory.storage.history import History
     from mcp_memory.storage.keyword_index import KeywordIndex
 
@@ -56,12 +56,7 @@ def open_service(settings: Settings) -> MemoryService:
     # recall's median at 100,000 memories went from 30 to 22 ms.
     threadpoolctl.threadpool_limits(1, user_api="blas")
     embedder = load_embedder(settings.embedding_model, settings.embedding_backend, settings.model_cache_dir)
-    store = ChromaStore(
-        settings.data_dir,
-        model_name=embedder.name,
-        dimension=embedder.dimension,
-        search_ef=settings.hnsw_search_ef,
-    )
+    store = configured_store(settings, model_name=embedder.name, dimension=embedder.dimension)
     keywords = KeywordIndex.beside(settings.data_dir)
     service = MemoryService(store, embedder, keywords, History(settings.data_dir / "history.sqlite3"), settings)
     service.repair()

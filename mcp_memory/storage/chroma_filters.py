@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 class FilterIndexes:
     """One `FilterIndex` per collection, by collection id; shared by a store and its views."""
 
-    def __init__(self, sqlite_file: Path) -> None:
+    def __init__(self, sqlite_file: Path | None) -> None:
+        """`sqlite_file`: Chroma's own file, read once per collection; None where there is none to read (a
+        Chroma server), and Chroma filters."""
         self._file = sqlite_file
         self._lock = threading.Lock()  # held while an index is read, so that no write slips between
         self._indexes: dict[Any, FilterIndex] = {}
@@ -41,6 +43,8 @@ class FilterIndexes:
 
     def of(self, collection: Collection) -> FilterIndex | None:
         """The collection's index, read from the file at first use; its vectors follow in the background."""
+        if self._file is None:
+            return None
         with self._lock:
             if collection.id not in self._indexes and self._failed.get(collection.id, 0) < ATTEMPTS:
                 if (index := self._read(collection)) is None:
@@ -106,6 +110,7 @@ class FilterIndexes:
         return index
 
     def _entries(self, collection_id: str) -> Iterator[Entry]:
+        assert self._file is not None
         with closing(sqlite3.connect(f"{self._file.as_uri()}?mode=ro", uri=True, isolation_level=None)) as db:
             segment = db.execute(
                 "SELECT id FROM segments WHERE collection = ? AND scope = 'METADATA'", (collection_id,)

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import copy
 import logging
+import ssl
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import chromadb
+from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
+from mcp_memory.core.config import Settings
 from mcp_memory.core.errors import MemoryServerError, ModelMismatch, StorageError
 from mcp_memory.core.models import MemoryFilter, MemoryRecord, ScoredRecord, Shelf
 from mcp_memory.storage.chroma_filters import FilterIndexes
@@ -31,10 +36,50 @@ THREADS_AT_ONCE = 5_000  # threads read in one query
 log = logging.getLogger(__name__)
 
 
-class ChromaStore:
-    """Chroma embedded on local disk; one instance per process that owns the directory."""
+@dataclass(frozen=True)
+class ChromaServer:
+    """A Chroma server (`chroma run`, or Chroma's distributed deployment) to keep memories in, instead of
+    Chroma embedded in the data directory: several memory servers can share it."""
 
-    def __init__(self, path: Path, *, model_name: str, dimension: int, search_ef: int = 100) -> None:
+    url: str  # http://host:port, or https:// for TLS
+    token: str | None = None  # sent as "Authorization: Bearer ..." (to the proxy that guards the server)
+    ca_file: Path | None = None  # CA certificates to check an https server against; else the system's
+
+    def client(self) -> ClientAPI:
+        address = urlsplit(self.url)
+        if address.scheme not in ("http", "https") or not address.hostname or address.path not in ("", "/"):
+            raise StorageError(f"the Chroma server's URL must be http(s)://host[:port], not {self.url!r}")
+        secure = address.scheme == "https"
+        settings = _offline_settings()
+        if secure and self.ca_file is not None:
+            # httpx takes a context (a path is deprecated); the settings field is typed for the path only.
+            settings.chroma_server_ssl_verify = ssl.create_default_context(cafile=str(self.ca_file))  # type: ignore[assignment]
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
+        return chromadb.HttpClient(
+            host=address.hostname,
+            port=address.port or (443 if secure else 8000),
+            ssl=secure,
+            headers=headers,
+            settings=settings,
+        )
+
+
+def configured_store(settings: Settings, *, model_name: str, dimension: int) -> ChromaStore:
+    """The store the settings name: a Chroma server's, when given a URL, else Chroma in the data directory."""
+    server = None
+    if settings.chroma_url:
+        server = ChromaServer(settings.chroma_url, settings.chroma_token, settings.chroma_ca_file)
+    return ChromaStore(
+        settings.data_dir, model_name=model_name, dimension=dimension, search_ef=settings.hnsw_search_ef, server=server
+    )
+
+
+class ChromaStore:
+    """Chroma embedded on local disk, or a Chroma server; one instance per memory server process."""
+
+    def __init__(
+        self, path: Path, *, model_name: str, dimension: int, search_ef: int = 100, server: ChromaServer | None = None
+    ) -> None:
         self._model_name = model_name
         self._dimension = dimension
         self._search_ef = search_ef
@@ -45,11 +90,15 @@ class ChromaStore:
         self._prefixes: dict[Shelf, str] = PREFIXES
         self._mark: str | None = None
         self._reembedding = False  # whether it reads what a re-embedding marked
-        path.mkdir(parents=True, exist_ok=True)
         with _translated("open the store"):
-            self._client = chromadb.PersistentClient(path=str(path / "chroma"), settings=_offline_settings())
-        # Shared with the views: a write through any of them keeps the filter indexes current.
-        self._filters = FilterIndexes(path / "chroma" / "chroma.sqlite3")
+            if server is None:
+                path.mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(path=str(path / "chroma"), settings=_offline_settings())
+            else:
+                self._client = server.client()
+        # Shared with the views: a write through any of them keeps the filter indexes current. A server's
+        # collections are written by other memory servers too, which these indexes would not see.
+        self._filters = FilterIndexes(path / "chroma" / "chroma.sqlite3" if server is None else None)
 
     def add(
         self, namespace: str, records: Sequence[MemoryRecord], embeddings: Sequence[list[float]], shelf: Shelf = "live"
