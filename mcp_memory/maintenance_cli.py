@@ -57,15 +57,19 @@ def _reembed(settings: Settings, files: OwnerFiles, model: str, namespaces: list
     with hold_directory(files):
         embedder = load_embedder(model, settings.embedding_backend, settings.model_cache_dir)
         store = configured_store(settings, model_name=embedder.name, dimension=embedder.dimension)
-        reembedder = Reembedder(store, embedder, KeywordIndex.beside(settings.data_dir), settings)
+        keywords = KeywordIndex.beside(settings.data_dir)
+        reembedder = Reembedder(store, embedder, keywords, settings)
         moved, names = False, namespaces or reembedder.namespaces()
         if not names:
             out.print(f"no namespaces in {settings.data_dir}", highlight=False)
-        for name in names:
-            with _progress(name) as progress:
-                result = reembedder.reembed(name, progress)
-            out.print(_summary(result, model), highlight=False)
-            moved = moved or result.status != "skipped"
+        try:
+            for name in names:
+                with _progress(name) as progress:
+                    result = reembedder.reembed(name, progress)
+                out.print(_summary(result, model), highlight=False)
+                moved = moved or result.status != "skipped"
+        finally:  # committed, and its writers closed, before a server may take the directory
+            keywords.flush()
         return moved
 
 

@@ -14,6 +14,13 @@ from mcp_memory.storage.history import History
 from mcp_memory.storage.keyword_index import KeywordIndex
 
 
+@pytest.fixture(autouse=True)
+def _no_chroma_server_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's MCP_MEMORY_CHROMA_* must never send the suite's writes and drops to a real store."""
+    for name in ("MCP_MEMORY_CHROMA_URL", "MCP_MEMORY_CHROMA_TOKEN", "MCP_MEMORY_CHROMA_CA_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Iterator[Path]:
     """A fresh data directory; a server that the test's bridges started there is stopped after it."""

@@ -96,3 +96,32 @@ def test_writes_a_stopped_process_never_committed_leave_the_namespace_unfinished
     index.drop("ns")  # as a rebuild from the store begins
     index.add("ns", [("kept", "committed before the end"), ("lost", "never committed")])
     assert not index.unfinished("ns") and index.count("ns") == 2
+
+
+class FailingWriter:
+    """A writer whose commit fails, as a full disk would make it."""
+
+    def __init__(self, writer: object) -> None:
+        self._writer = writer
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._writer, name)
+
+    def commit(self) -> None:
+        raise ValueError("No space left on device")
+
+
+def test_a_failed_commit_wakes_its_searches_and_leaves_the_namespace_marked_for_a_rebuild(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "keywords")
+    index.add("ns", [("alpha", "the alpha entry")])
+    index.flush()
+    space = index._directory.space("ns")
+    with space._changed:  # holding the namespace, so that the writer is swapped before anything commits
+        space._writer = FailingWriter(space._writable())  # type: ignore[assignment]
+        index.add("ns", [("delta", "the delta entry")])
+    assert ids(index, "delta") == set()  # waits for the failed commit, then searches what is there
+    assert ids(index, "alpha") == {"alpha"}
+    assert index.unfinished("ns") and (tmp_path / "keywords" / "ns" / keyword_index.UNFINISHED).exists()
+    index.add("ns", [("echo", "the echo entry")])  # a new writer, whose commit succeeds
+    assert ids(index, "echo") == {"echo"}
+    assert (tmp_path / "keywords" / "ns" / keyword_index.UNFINISHED).exists()  # delta is still missing

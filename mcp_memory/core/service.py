@@ -343,6 +343,10 @@ class MemoryService:
                     purged[namespace] = len(expired)
         return purged
 
+    def flush(self) -> None:
+        """Commit what the keyword index holds uncommitted, and close its writers: before the store is let go."""
+        self._keywords.flush()
+
     def warm(self) -> None:
         """Prepare every namespace's searches, so that the first filtered recall of each is as fast as the rest."""
         for namespace in self._store.namespaces():

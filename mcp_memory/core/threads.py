@@ -127,15 +127,14 @@ class ThreadPlacer:
                 needed = {m.id: m for m in changed} | {n.id: n for m in changed for n in new[m.id] if n is not None}
             plans.append((placement, new, needed, embed and bool(changed)))
         texts = {i: m.content for _, _, needed, _ in plans for i, m in needed.items()}
-        alone: dict[str, np.ndarray] = {}
-        if texts:
-            alone = dict(zip(texts, np.asarray(self._embed(list(texts.values())), dtype=np.float32), strict=True))
+        made = dict(zip(texts, self._embed(list(texts.values())), strict=True)) if texts else {}
+        alone = {i: np.asarray(v, dtype=np.float32) for i, v in made.items()}
         for placement, new, needed, embedding in plans:
             placement.embedded = len(needed)
             if not embedding:
                 continue
             if not self._context:
-                placement.updated = {i: _unit(alone[i]) for i in needed}
+                placement.updated = {i: _unit(np.asarray(made[i])) for i in needed}  # as the model gave it
                 continue
             for m in placement.records:
                 neighbours = [alone[n.id] for n in new[m.id] if n is not None]

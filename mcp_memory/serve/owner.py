@@ -59,7 +59,7 @@ def limit_malloc_arenas() -> None:
     glibc gives a thread that allocates while another does its own arena, and an arena keeps what
     was freed in it. The server's threads (requests, the model, Chroma, the keyword index's commits
     and searches) each held their peak: RSS after the latency benchmark's 1,000 memories was 576 MB,
-    385 MB with two arenas, at the same recall speed. Elsewhere than glibc, nothing changes.
+    369 MB with two arenas, at the same recall speed. Elsewhere than glibc, nothing changes.
     """
     if not sys.platform.startswith("linux"):
         return
@@ -168,6 +168,9 @@ class _Owner:
             await self._calls.drained(DRAIN_SECONDS)
             connections.cancel()
             purging.cancel()
+        if self._loader.ready:  # the keyword index's last writes committed before the directory is let go
+            service = await self._loader.get()
+            await anyio.to_thread.run_sync(service.flush)
 
     async def _purge_expired(self, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
         """Erase memories whose time to live is over, every `purge_interval` seconds (recall never shows them)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import ssl
 import threading
@@ -53,7 +54,7 @@ class ChromaServer:
         settings = _offline_settings()
         if secure and self.ca_file is not None:
             # httpx takes a context (a path is deprecated); the settings field is typed for the path only.
-            settings.chroma_server_ssl_verify = ssl.create_default_context(cafile=str(self.ca_file))  # type: ignore[assignment]
+            settings.chroma_server_ssl_verify = _tls_context(self.ca_file)  # type: ignore[assignment]
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
         return chromadb.HttpClient(
             host=address.hostname,
@@ -62,6 +63,12 @@ class ChromaServer:
             headers=headers,
             settings=settings,
         )
+
+
+@functools.cache
+def _tls_context(ca_file: Path) -> ssl.SSLContext:
+    """One context per CA file: Chroma shares a client among equal settings, and refuses unequal ones."""
+    return ssl.create_default_context(cafile=str(ca_file))
 
 
 def configured_store(settings: Settings, *, model_name: str, dimension: int) -> ChromaStore:

@@ -14,7 +14,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import ClassVar
 
@@ -175,14 +175,16 @@ class _Directory:
         with self._lock:
             idle = list(self._writing.values())[:-WRITERS_KEPT]
         for other in idle:
-            if other.close_writer():
-                with self._lock:
-                    self._writing.pop(other.path.name, None)
+            other.close_writer()
+
+    def closed(self, space: _Space) -> None:
+        """Called by a space, under its lock, once its writer is closed."""
+        with self._lock:
+            self._writing.pop(space.path.name, None)
 
     def flush(self) -> None:
         with self._lock:
             writing = list(self._writing.values())
-            self._writing.clear()
         for space in writing:
             space.commit()
             space.close_writer()
@@ -198,6 +200,7 @@ class _Space:
         self._index: tantivy.Index | None = None
         self._writer: tantivy.IndexWriter | None = None
         self._written = self._committed = 0
+        self._lost = False  # a commit failed: the mark stays until the namespace is filled again
         self.unfinished = (path / UNFINISHED).exists()  # marked by a process that stopped before committing
         if path.exists():
             self._index = self._open()
@@ -262,11 +265,13 @@ class _Space:
 
     def drop(self) -> None:
         with self._changed:
-            if self._writer is not None:
-                self._writer.rollback()
-                self._writer.wait_merging_threads()
-                self._writer = None
+            writer, self._writer = self._writer, None
+            if writer is not None:
+                with suppress(ValueError):  # the index goes whole, whatever its writer says
+                    writer.rollback()
+                    writer.wait_merging_threads()
             self._index = None
+            self._lost = False
             shutil.rmtree(self.path, ignore_errors=True)
             self.unfinished = False
             self._committed = self._written
@@ -281,10 +286,12 @@ class _Space:
         with self._changed:
             if self._committed < self._written:
                 return False
-            if self._writer is not None:
+            writer, self._writer = self._writer, None  # spent by closing, even when closing fails
+            if writer is not None:
                 with _failing("closing the keyword writer"):
-                    self._writer.wait_merging_threads()
-                self._writer = None
+                    writer.wait_merging_threads()
+            if directory := self._directory():
+                directory.closed(self)
             return True
 
     def _commit(self) -> None:
@@ -295,14 +302,20 @@ class _Space:
         try:
             self._writer.commit()
             self._index.reload()
-        except ValueError:
-            # Left marked unfinished, the namespace is rebuilt from the store at the next start.
+            if not self._lost:
+                (self.path / UNFINISHED).unlink(missing_ok=True)
+        except BaseException as exc:
+            # The writes are lost to the index: its mark stays, and the store fills it again at the next start.
             log.exception("committing the keyword index of %s failed", self.path.name)
-            self._writer = None
-        else:
-            (self.path / UNFINISHED).unlink(missing_ok=True)
-        self._committed = written
-        self._changed.notify_all()
+            writer, self._writer, self._lost, self.unfinished = self._writer, None, True, True
+            with suppress(Exception):
+                writer.wait_merging_threads()  # gives up its lock on the index, for the next writer
+            if isinstance(exc, ValueError):
+                raise StorageError(f"committing the keyword index failed: {exc}") from exc
+            raise
+        finally:  # never leaves a search waiting
+            self._committed = written
+            self._changed.notify_all()
 
     def _wrote(self) -> None:
         first = self._committed == self._written
@@ -330,7 +343,8 @@ class _Space:
             shutil.rmtree(self.path)
             self.path.mkdir(parents=True)
             index = tantivy.Index(SCHEMA, path=str(self.path), reuse=False)
-            self.unfinished = True  # for the store to fill it again
+            (self.path / UNFINISHED).touch()  # for the store to fill it again
+            self.unfinished = True
         index.register_tokenizer("memory_words", WORDS)
         index.config_reader(reload_policy="Manual")
         return index
