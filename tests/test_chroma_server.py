@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import anyio
@@ -80,6 +81,18 @@ def test_a_second_memory_server_recalls_what_the_first_remembered_and_not_what_i
     assert second.recall("shared", "when do deploys happen?").memories[0].id == kept
     first.forget("shared", [gone])
     assert gone not in {m.id for m in second.recall("shared", "wifi password hint office plant", limit=10).memories}
+
+
+def test_a_namespace_another_server_erased_and_began_again_is_opened_anew(chroma_url: str, tmp_path: Path) -> None:
+    first = open_test_service(on_server(chroma_url, tmp_path / "first"))
+    second = open_test_service(on_server(chroma_url, tmp_path / "second"))
+    first.remember("again", "The old office was in Porto")
+    assert second.recall("again", "where was the office?").memories  # the second holds the collection now
+    first.forget("again", everything=True, confirm="again")
+    fresh = first.remember("again", "The new office is in Lisbon").id
+    with suppress(StorageError):  # a call may find its collection gone: "call again"
+        second.recall("again", "where is the office?")
+    assert [m.id for m in second.recall("again", "where is the office?").memories] == [fresh]
 
 
 def test_a_url_that_names_no_chroma_server_is_a_clear_error(tmp_path: Path) -> None:

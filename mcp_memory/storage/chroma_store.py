@@ -97,7 +97,7 @@ class ChromaStore:
         self._prefixes: dict[Shelf, str] = PREFIXES
         self._mark: str | None = None
         self._reembedding = False  # whether it reads what a re-embedding marked
-        with _translated("open the store"):
+        with self._translated("open the store"):
             if server is None:
                 path.mkdir(parents=True, exist_ok=True)
                 self._client = chromadb.PersistentClient(path=str(path / "chroma"), settings=_offline_settings())
@@ -114,7 +114,7 @@ class ChromaStore:
             return
         collection = self._collection(namespace, shelf, create=True)
         assert collection is not None
-        with _translated("store the memory"):
+        with self._translated("store the memory"):
             collection.add(**_columns(records, embeddings))
         self._filters.put(collection, records, embeddings)
 
@@ -131,7 +131,7 @@ class ChromaStore:
         collection = self._collection(namespace, shelf)
         if collection is None:
             return []
-        with _translated("search the store"):
+        with self._translated("search the store"):
             if (index := self._filters.of(collection)) is not None:
                 return filtered_query(collection, index, embedding, limit, where)
         return self._query(namespace, [embedding], limit, where, shelf)[0]
@@ -152,7 +152,7 @@ class ChromaStore:
         collection = self._collection(namespace, shelf)
         if collection is None:
             return [[] for _ in embeddings]
-        with _translated("search the store"):
+        with self._translated("search the store"):
             found = collection.query(
                 query_embeddings=_vectors(embeddings),
                 n_results=limit,
@@ -194,7 +194,7 @@ class ChromaStore:
         collection = self._collection(namespace, shelf)
         if collection is not None and records:
             # Chroma merges metadata on update: a field cleared must be sent as None to go.
-            with _translated("update the memory"):
+            with self._translated("update the memory"):
                 collection.update(
                     ids=[r.id for r in records], metadatas=[to_metadata(r, cleared=True) for r in records]
                 )
@@ -203,7 +203,7 @@ class ChromaStore:
     def update_embeddings(self, namespace: str, embeddings: dict[str, list[float]]) -> None:
         collection = self._collection(namespace, "live")
         if collection is not None and embeddings:
-            with _translated("update embeddings"):
+            with self._translated("update embeddings"):
                 collection.update(ids=list(embeddings), embeddings=_vectors(list(embeddings.values())))
             self._filters.set_vectors(collection, embeddings)
 
@@ -223,7 +223,7 @@ class ChromaStore:
         target = self._collection(namespace, to, create=True)
         assert target is not None
         # Written to the target first: a crash in between leaves a copy on both shelves, never none.
-        with _translated("move memories"):
+        with self._translated("move memories"):
             target.upsert(**_columns(present, [vectors[r.id] for r in present]))
         self._filters.put(target, present, [vectors[r.id] for r in present])
         self.delete(namespace, [r.id for r in present], source)
@@ -262,7 +262,7 @@ class ChromaStore:
         if collection is not None and ids:
             # Out of the filter index first, and again after: a search meanwhile never asks Chroma for a gone id.
             self._filters.remove(collection, ids)
-            with _translated("delete from the store"):
+            with self._translated("delete from the store"):
                 collection.delete(ids=list(ids))
             self._filters.remove(collection, ids)
 
@@ -270,21 +270,21 @@ class ChromaStore:
         collection = self._collection(namespace, shelf)
         if collection is None:
             return 0
-        with _translated("count the store"):
+        with self._translated("count the store"):
             return collection.count() - len(collection.get(where=IS_PART, include=[])["ids"])
 
     def size(self, namespace: str) -> int:
         total = 0
         for shelf in PREFIXES:
             if (collection := self._collection(namespace, shelf)) is not None:
-                with _translated("count the store"):
+                with self._translated("count the store"):
                     total += collection.count()
         return total
 
     def warm(self, namespace: str) -> None:
         for shelf in self._prefixes:
             if (collection := self._collection(namespace, shelf)) is not None:
-                with _translated("read the filter index"):
+                with self._translated("read the filter index"):
                     self._filters.ready(collection)
 
     def drop(self, namespace: str) -> None:
@@ -296,7 +296,7 @@ class ChromaStore:
                     self._client.delete_collection(prefix + namespace)
 
     def namespaces(self) -> list[str]:
-        with _translated("list namespaces"):
+        with self._translated("list namespaces"):
             collections = [(c.name, c.metadata or {}) for c in self._client.list_collections()]
         found: dict[str, bool] = {}
         for name, metadata in collections:
@@ -310,7 +310,7 @@ class ChromaStore:
         return sorted(ns for ns, usable in found.items() if usable)
 
     def collections(self, namespace: str | None = None) -> list[CollectionInfo]:
-        with _translated("list namespaces"):
+        with self._translated("list namespaces"):
             listed = [(c.name, c.metadata or {}) for c in self._client.list_collections()]
         found = [
             _info(name.removeprefix(prefix), shelf, staging, metadata)
@@ -351,7 +351,7 @@ class ChromaStore:
 
     def mark(self, namespace: str, mark: str | None, *, staging: bool = False) -> None:
         for prefix in (STAGING if staging else PREFIXES).values():
-            with _translated("mark the re-embedding"), suppress(chromadb.errors.NotFoundError, ValueError):
+            with self._translated("mark the re-embedding"), suppress(chromadb.errors.NotFoundError, ValueError):
                 collection = self._client.get_collection(prefix + namespace, embedding_function=None)
                 metadata = dict(collection.metadata or {})
                 if metadata.pop(MARK, None) != mark:
@@ -364,6 +364,20 @@ class ChromaStore:
         view._reembedding = True
         view._collections, view._cache_lock, view._foreign = {}, threading.Lock(), set()
         return view
+
+    @contextmanager
+    def _translated(self, action: str) -> Iterator[None]:
+        """Chroma's errors as the project's own; a collection found gone (another server dropped its
+        namespace, or made it anew) is forgotten, so that the next call opens it again by name. Not for
+        use under the cache lock, which it takes."""
+        try:
+            with _translated(action):
+                yield
+        except StorageError as exc:
+            if isinstance(exc.__cause__, chromadb.errors.NotFoundError):
+                with self._cache_lock:
+                    self._collections.clear()
+            raise
 
     def _get(
         self,
@@ -380,7 +394,7 @@ class ChromaStore:
         if collection is None:
             return []
         include: list[Any] = ["documents", "metadatas", *(["embeddings"] if embeddings else [])]
-        with _translated("read the store"):
+        with self._translated("read the store"):
             found = collection.get(ids=ids, where=where, include=include, limit=limit, offset=offset)
         vectors = found["embeddings"] if embeddings else [None] * len(found["ids"])
         rows = zip(found["ids"], found["documents"], found["metadatas"], vectors, strict=True)  # type: ignore[arg-type]
@@ -391,7 +405,7 @@ class ChromaStore:
             opened = (namespace, shelf) not in self._collections
             collection = self._open(namespace, shelf, create)
         if create and opened and collection is not None:
-            with _translated("open the namespace"):
+            with self._translated("open the namespace"):
                 if collection.count() == 0:
                     # An index read now is empty and instant, and every write keeps it whole from the first: a
                     # new namespace's filtered recalls never wait for a read of its records or their vectors.
