@@ -21,7 +21,11 @@ Once, on the smallest size: initialize_ms, from starting `mcp-memory stdio` to `
 the server already running (median of --warm-runs), and first_recall_s, from starting it with no server
 running to the first recall answered (median of --runs).
 
-    python benchmarks/latency.py [--sizes 1000,10000,100000] [--queries 200] [--clients 8] [--json]
+With --chroma-url URL, every server keeps its memories on that Chroma server (`chroma run`) instead of
+in its data directory; each size still has a namespace of its own there.
+
+    python benchmarks/latency.py [--sizes 1000,10000,100000] [--queries 200] [--clients 8] [--chroma-url URL]
+        [--json]
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ from mcp_memory.core.config import Settings
 from mcp_memory.core.embedder import Embedder, load_embedder
 from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
 from mcp_memory.serve.tokens import TokenStore
-from mcp_memory.storage.chroma_store import ChromaStore
+from mcp_memory.storage.chroma_store import ChromaStore, configured_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import distinct_records, recall_filters, stamped, synthetic_queries
@@ -242,9 +246,7 @@ def encode_rate(embedder: Embedder, texts: list[str]) -> float:
 
 def overlap_at_10(embedder: Embedder, data_dir: Path, namespace: str, queries: list[str]) -> float:
     """Mean share of the exact top 10 (by brute force over every stored vector) that HNSW returns."""
-    store = ChromaStore(
-        data_dir, model_name=embedder.name, dimension=embedder.dimension, search_ef=Settings().hnsw_search_ef
-    )
+    store = configured_store(Settings(data_dir=data_dir), model_name=embedder.name, dimension=embedder.dimension)
     ids, matrix = stored_vectors(store, namespace)
     k = min(10, len(ids))
     shares = []
@@ -324,6 +326,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--calls-per-client", type=int, default=50, help="calls each concurrent session makes")
     parser.add_argument("--runs", type=int, default=3, help="cold starts to take the median of")
     parser.add_argument("--warm-runs", type=int, default=10, help="bridge starts to take the median of")
+    parser.add_argument("--chroma-url", help="keep the memories on this Chroma server (http://host:port)")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     return parser.parse_args()
 
@@ -334,6 +337,8 @@ def _sizes(text: str) -> list[int]:
 
 def main() -> None:
     args = parse_args()
+    if args.chroma_url:  # the servers the bridges start inherit it, as does the store this process opens
+        os.environ["MCP_MEMORY_CHROMA_URL"] = args.chroma_url
     with tempfile.TemporaryDirectory(prefix="mcp-memory-latency-") as work:
         results = anyio.run(run, args, Path(work))
     if args.json:

@@ -91,11 +91,12 @@ def store_floor(vectors_file: Path, data_dir: Path) -> dict[str, int]:
         stream.seek(0)
         memories = [e.memory for e in read_export(stream, vectors_file.name) if isinstance(e, Entry)]
     started = time.perf_counter()
-    for start in range(0, len(memories), 250):
-        batch = memories[start : start + 250]
+    for start in range(0, len(memories), 1000):
+        batch = memories[start : start + 1000]
         service.import_memories("floor", [m.without_vectors() for m in batch], check_only=True)
         count += len(service.import_memories("floor", batch, model=model).imported)
     total = time.perf_counter() - started
+    service.flush()  # the keyword index committed before its directory is removed
     return {"in_process_import_vectors_per_s": round(count / total), "chroma_add_per_s": round(count / adding)}
 
 
