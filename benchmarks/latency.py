@@ -58,12 +58,12 @@ from mcp_memory.core.embedder import Embedder, load_embedder
 from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
 from mcp_memory.serve.tokens import TokenStore
 from mcp_memory.storage.chroma_store import ChromaStore, configured_store
+from mcp_memory.transfer.importer import BATCH  # memories per import call, as `mcp-memory import` sends them
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import distinct_records, recall_filters, stamped, synthetic_queries
 
 CLI_CLIENT = "mcp-memory-cli"  # the client name the hidden import tool is listed to
-BATCH = 1000  # memories per import call, as `mcp-memory import` sends them
 WARMUP = 5  # recalls before timing
 ENCODE_SAMPLE = 10_000
 

@@ -33,6 +33,7 @@ from mcp_clients import EXECUTABLE, server_env
 
 from mcp_memory.core.models import StoredMemory
 from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
+from mcp_memory.transfer.importer import BATCH  # memories per import call, as `mcp-memory import` sends them
 from mcp_memory.transfer.native import End, Header, memory_line, read_export, read_header
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -91,8 +92,8 @@ def store_floor(vectors_file: Path, data_dir: Path) -> dict[str, int]:
         stream.seek(0)
         memories = [e.memory for e in read_export(stream, vectors_file.name) if isinstance(e, Entry)]
     started = time.perf_counter()
-    for start in range(0, len(memories), 1000):
-        batch = memories[start : start + 1000]
+    for start in range(0, len(memories), BATCH):
+        batch = memories[start : start + BATCH]
         service.import_memories("floor", [m.without_vectors() for m in batch], check_only=True)
         count += len(service.import_memories("floor", batch, model=model).imported)
     total = time.perf_counter() - started

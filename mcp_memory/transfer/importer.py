@@ -22,13 +22,14 @@ import anyio.to_thread
 
 from mcp_memory.core.errors import InvalidInput
 from mcp_memory.core.models import MemoryInput, StoredMemory
+from mcp_memory.core.validation import MAX_BATCH
 from mcp_memory.transfer.channel import Channel, Progress, no_progress
 from mcp_memory.transfer.entries import BadEntry, Entry, Reader
 from mcp_memory.transfer.formats import FORMATS, OWN, READERS, detect
 from mcp_memory.transfer.native import read_export, read_header
 from mcp_memory.transfer.openmemory import open_openmemory_backup
 
-BATCH = 1000  # memories per call (the most a call takes): bounded messages, and one embedding batch each
+BATCH = MAX_BATCH  # memories per call, the most one takes: bounded messages, and one embedding batch each
 BATCH_BYTES = 4 * 1024 * 1024  # and about this much, however long the memories
 SHOWN = 20  # problems listed before "and N more"
 
