@@ -56,7 +56,7 @@ from mcp_clients import http_session, stdio_session
 from mcp_memory.core.config import Settings
 from mcp_memory.core.embedder import Embedder, load_embedder
 from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
-from mcp_memory.serve.tokens import TokenStore
+from mcp_memory.serve.tokens import token_book
 from mcp_memory.storage.chroma_store import ChromaStore, configured_store
 from mcp_memory.transfer.importer import BATCH  # memories per import call, as `mcp-memory import` sends them
 
@@ -132,7 +132,7 @@ async def recall_timings(
 async def http_recall_timings(data_dir: Path, namespace: str, queries: list[str]) -> list[float]:
     """The same recalls over streamable HTTP, straight to the server, with a token of the namespace."""
     url = str((OwnerFiles(data_dir).read_info() or {})["http"])
-    token = TokenStore(data_dir).create(f"benchmark-{os.getpid()}", [namespace])
+    token = token_book(Settings(data_dir=data_dir)).create(f"benchmark-{os.getpid()}-{namespace}", [namespace])
     async with http_session(url, "benchmark-http", namespace, token=token) as session:
         return await recall_timings(session, queries)
 

@@ -1,7 +1,8 @@
-"""`mcp-memory token`: access tokens for HTTP hosts, kept in the data directory (see `tokens.py`).
+"""`mcp-memory token`: access tokens for HTTP hosts, kept in the data directory, or on the Chroma server
+the memories are kept on (see `tokens.py`).
 
-They work on the token file directly, so they need no running server, and a running one sees each
-change at its next request.
+They work on the tokens directly, so they need no running server, and a running one sees each change
+at its next request.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from mcp_memory.serve.owner_files import OwnerFiles
 if TYPE_CHECKING:
     from mcp_memory.core.config import Settings
     from mcp_memory.core.models import OwnerInfo
-    from mcp_memory.serve.tokens import TokenStore
+    from mcp_memory.serve.tokens import TokenBook
 
 token_app = typer.Typer(help="Access tokens for HTTP hosts: create, list, revoke.", no_args_is_help=True)
 
@@ -69,22 +70,21 @@ def token_revoke(
     out.print(f"revoked {name!r}")
 
 
-def _tokens(data_dir: Path | None) -> TokenStore:
-    from mcp_memory.serve.tokens import TokenStore
+def _tokens(data_dir: Path | None) -> TokenBook:
+    from mcp_memory.serve.tokens import token_book
 
-    files = OwnerFiles(settings_from(data_dir=data_dir).data_dir)
-    files.ensure_private_dir()
-    return TokenStore(files.data_dir)
+    settings = settings_from(data_dir=data_dir)
+    OwnerFiles(settings.data_dir).ensure_private_dir()
+    return token_book(settings)
 
 
 def first_token(settings: Settings, about: OwnerInfo) -> None:
     """The first `serve` by hand makes a token for the default namespace, and says how to use it; never
     again, even once every token is revoked (that keeps HTTP closed)."""
     from mcp_memory.serve.http_app import http_url
-    from mcp_memory.serve.tokens import TokenStore
+    from mcp_memory.serve.tokens import token_book
 
-    files = OwnerFiles(settings.data_dir)
-    token = guarded(lambda: TokenStore(files.data_dir).create_first("default", [settings.namespace]))
+    token = guarded(lambda: token_book(settings).create_first("default", [settings.namespace]))
     if token is None:
         return
     url = about.http or http_url(settings.host, settings.port)

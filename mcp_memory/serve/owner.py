@@ -40,7 +40,7 @@ from mcp_memory.serve.owner_files import MAX_SOCKET_PATH, OwnerFiles
 from mcp_memory.serve.runtime import CallTracker, MemoryRuntime, ServiceLoader
 from mcp_memory.serve.server import build_server
 from mcp_memory.serve.socket_transport import message_streams, read_hello
-from mcp_memory.serve.tokens import TokenStore
+from mcp_memory.serve.tokens import token_book
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0
@@ -108,7 +108,7 @@ async def run_owner(
             )
             port = tcp.getsockname()[1] if tcp else settings.port
             loader, calls = ServiceLoader(settings).start(), CallTracker()
-            identity = Identity(settings.namespace, TokenStore(settings.data_dir) if settings.auth else None)
+            identity = Identity(settings.namespace, token_book(settings) if settings.auth else None)
             runtime = MemoryRuntime(loader, calls, about)
             mcp = build_server(runtime, identity, public_url=http_url(settings.host, port).removesuffix("/mcp"))
             if on_owned is not None:

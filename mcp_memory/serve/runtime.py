@@ -58,7 +58,8 @@ def open_service(settings: Settings) -> MemoryService:
     embedder = load_embedder(settings.embedding_model, settings.embedding_backend, settings.model_cache_dir)
     store = configured_store(settings, model_name=embedder.name, dimension=embedder.dimension)
     keywords = KeywordIndex.beside(settings.data_dir)
-    service = MemoryService(store, embedder, keywords, History(settings.data_dir / "history.sqlite3"), settings)
+    history = History(settings.data_dir / "history.sqlite3")
+    service = MemoryService(store, embedder, keywords, history, settings, store.coordination(history))
     service.repair()
     try:
         service.purge_expired()

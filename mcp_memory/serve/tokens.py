@@ -3,6 +3,8 @@
 A token is 256 random bits, so a plain SHA-256 of it is enough to store (no password hashing is
 needed against guessing). The file lives in the data directory, readable by its user alone; the
 server rereads it whenever it changes, so a revoked token stops working at once, without a restart.
+Servers that share a Chroma server keep their tokens there instead (`shared_tokens.py`): `token_book`
+picks the place.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from filelock import FileLock
 from pydantic import BaseModel, Field, ValidationError
@@ -23,6 +26,9 @@ from pydantic import BaseModel, Field, ValidationError
 from mcp_memory.core.errors import InvalidInput, MemoryServerError, NotFound
 from mcp_memory.core.principal import Principal
 from mcp_memory.core.validation import check_namespace
+
+if TYPE_CHECKING:
+    from mcp_memory.core.config import Settings
 
 PREFIX = "mcpm_"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -47,6 +53,20 @@ class TokenRecord(BaseModel):
         return f"{self.name}#{self.sha256[:16]}"
 
 
+class TokenBook(Protocol):
+    """Where tokens are kept: a file in the data directory (`TokenStore`), or the shared Chroma server's."""
+
+    def create(self, name: str, namespaces: Sequence[str], *, read_only: bool = False) -> str: ...
+
+    def create_first(self, name: str, namespaces: Sequence[str]) -> str | None: ...
+
+    def records(self) -> list[TokenRecord]: ...
+
+    def revoke(self, name: str) -> TokenRecord: ...
+
+    def authenticate(self, token: str) -> TokenRecord | None: ...
+
+
 class _TokenFile(BaseModel):
     version: int = 1
     tokens: list[TokenRecord] = Field(default_factory=list)
@@ -64,15 +84,7 @@ class TokenStore:
 
     def create(self, name: str, namespaces: Sequence[str], *, read_only: bool = False) -> str:
         """A new token for `namespaces` (the first is its default); returned once, stored as a hash."""
-        if not NAME_RE.fullmatch(name):
-            raise InvalidInput(f"invalid token name {name!r}: use 1-64 letters, digits, '.', '_' or '-'")
-        if not namespaces:
-            raise InvalidInput("a token needs at least one namespace: pass --namespace NS")
-        granted = list(dict.fromkeys(check_namespace(ns) for ns in namespaces))
-        token = PREFIX + secrets.token_urlsafe(32)
-        record = TokenRecord(
-            name=name, sha256=_digest(token), namespaces=granted, read_only=read_only, created_at=datetime.now(UTC)
-        )
+        token, record = new_record(name, namespaces, read_only=read_only)
         with self._lock:
             stored = self._load()
             if any(t.name == name for t in stored.tokens):
@@ -109,14 +121,14 @@ class TokenStore:
         The file is read on every call (it is small) and parsed again only when its bytes changed:
         no timestamp can hide a revocation.
         """
-        if not token.startswith(PREFIX) or len(token) > MAX_TOKEN_CHARS:
+        if (hashed := digest(token)) is None:
             return None
         with self._read_lock:
             raw = self._read()
             if raw != self._seen:
                 self._by_digest = {t.sha256: t for t in self._parse(raw).tokens}
                 self._seen = raw
-            return self._by_digest.get(_digest(token))
+            return self._by_digest.get(hashed)
 
     def _load(self) -> _TokenFile:
         return self._parse(self._read())
@@ -157,5 +169,38 @@ class TokenStore:
             os.close(directory)
 
 
+def new_record(name: str, namespaces: Sequence[str], *, read_only: bool = False) -> tuple[str, TokenRecord]:
+    """A new token and what is kept of it, the name and namespaces checked."""
+    if not NAME_RE.fullmatch(name):
+        raise InvalidInput(f"invalid token name {name!r}: use 1-64 letters, digits, '.', '_' or '-'")
+    if not namespaces:
+        raise InvalidInput("a token needs at least one namespace: pass --namespace NS")
+    granted = list(dict.fromkeys(check_namespace(ns) for ns in namespaces))
+    token = PREFIX + secrets.token_urlsafe(32)
+    record = TokenRecord(
+        name=name, sha256=_digest(token), namespaces=granted, read_only=read_only, created_at=datetime.now(UTC)
+    )
+    return token, record
+
+
+def digest(token: str) -> str | None:
+    """What is kept of a token, to look it up by; None for what cannot be one of ours."""
+    if not token.startswith(PREFIX) or len(token) > MAX_TOKEN_CHARS:
+        return None
+    return _digest(token)
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_book(settings: Settings) -> TokenBook:
+    """Where the tokens are: with the memories on a Chroma server, so that every server sharing them
+    agrees; else the data directory's file."""
+    if settings.chroma_url:
+        from mcp_memory.serve.shared_tokens import SharedTokens
+        from mcp_memory.storage.chroma_store import ChromaServer
+
+        server = ChromaServer(settings.chroma_url, settings.chroma_token, settings.chroma_ca_file)
+        return SharedTokens(server.client())
+    return TokenStore(settings.data_dir)

@@ -21,11 +21,14 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
 from mcp_memory.core.config import Settings
-from mcp_memory.core.errors import MemoryServerError, ModelMismatch, StorageError
+from mcp_memory.core.errors import ModelMismatch, StorageError
 from mcp_memory.core.models import MemoryFilter, MemoryRecord, ScoredRecord, Shelf
+from mcp_memory.storage.chroma_coordination import Cursors, SharedStore
+from mcp_memory.storage.chroma_errors import translated as _translated
 from mcp_memory.storage.chroma_filters import FilterIndexes
 from mcp_memory.storage.chroma_metadata import CONTENT, to_metadata, to_record, to_where
 from mcp_memory.storage.chroma_search import filtered_query
+from mcp_memory.storage.coordination import Coordination, SoleServer
 from mcp_memory.storage.store import CollectionInfo
 
 PREFIXES: dict[Shelf, str] = {"live": "mem-", "superseded": "old-"}
@@ -106,6 +109,12 @@ class ChromaStore:
         # Shared with the views: a write through any of them keeps the filter indexes current. A server's
         # collections are written by other memory servers too, which these indexes would not see.
         self._filters = FilterIndexes(path / "chroma" / "chroma.sqlite3" if server is None else None)
+        self._shared = server is not None
+
+    def coordination(self, cursors: Cursors) -> Coordination:
+        """How writes to this store take turns: alone in the data directory, or with every memory server
+        sharing the Chroma server (each keeping how far it followed the others in `cursors`)."""
+        return SharedStore(self._client, cursors) if self._shared else SoleServer()
 
     def add(
         self, namespace: str, records: Sequence[MemoryRecord], embeddings: Sequence[list[float]], shelf: Shelf = "live"
@@ -457,20 +466,6 @@ class ChromaStore:
                 f"MCP_MEMORY_EMBEDDING_MODEL={model}, or stop it and move the namespace to its model with "
                 f"`mcp-memory reembed --namespace {namespace} --model {self._model_name}`"
             )
-
-
-@contextmanager
-def _translated(action: str) -> Iterator[None]:
-    """Chroma's errors become the project's own, with the action that failed named."""
-    try:
-        yield
-    except MemoryServerError:
-        raise
-    except chromadb.errors.NotFoundError as exc:  # the namespace was deleted by a concurrent forget
-        raise StorageError(f"could not {action}: the namespace was just deleted; call again") from exc
-    except Exception as exc:
-        log.exception("chroma failed to %s", action)
-        raise StorageError(f"could not {action}: {exc}") from exc
 
 
 def _info(namespace: str, shelf: Shelf, staging: bool, metadata: Mapping[str, Any]) -> CollectionInfo:

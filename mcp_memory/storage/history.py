@@ -9,7 +9,7 @@ in Chroma, so that a recall never writes to the vector store.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_memory ON events (namespace, memory_id);
 CREATE INDEX IF NOT EXISTS events_by_name ON events (namespace, event);
+CREATE TABLE IF NOT EXISTS followed (namespace TEXT PRIMARY KEY, number INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS usage (
     namespace TEXT NOT NULL, memory_id TEXT NOT NULL, access_count INTEGER NOT NULL, last_seen_at TEXT NOT NULL,
     PRIMARY KEY (namespace, memory_id)
@@ -43,10 +44,24 @@ class History:
         self._file = SqliteFile(path, "history log")
         self._db, self._lock = self._file.db, self._file.lock
         self._file.setup(SCHEMA)
+        self._watcher: Callable[[str, Sequence[Event]], None] | None = None
+
+    def watch(self, watcher: Callable[[str, Sequence[Event]], None]) -> None:
+        """Have `watcher` told of the events each `log` and `forgotten` writes (not those `replay` writes)."""
+        self._watcher = watcher
 
     def log(self, namespace: str, events: Iterable[Event]) -> None:
+        logged = list(events)
+        self.replay(namespace, logged)
+        if self._watcher is not None:
+            self._watcher(namespace, logged)
+
+    def replay(self, namespace: str, events: Sequence[Event]) -> None:
+        """Log events another server logged first; a memory forgotten there has its usage dropped here too."""
         rows = [(namespace, e.memory_id, e.at.isoformat(), e.event, json.dumps(e.detail)) for e in events]
+        gone = [(namespace, e.memory_id) for e in events if e.event == "forgotten"]
         with self._file.transaction():
+            self._db.executemany("DELETE FROM usage WHERE namespace = ? AND memory_id = ?", gone)
             self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
 
     def events(self, namespace: str, memory_id: str) -> list[HistoryEvent]:
@@ -92,14 +107,17 @@ class History:
 
     def forgotten(self, namespace: str, ids: Sequence[str], at: datetime, reason: str) -> None:
         """Log the memories as forgotten and drop their usage; earlier events keep no content to erase."""
+        self.log(namespace, [Event(i, at, "forgotten", {"reason": reason}) for i in ids])
+
+    def followed(self, namespace: str) -> int:
+        """The number of the last record of the namespace's shared journal replayed here (0: none)."""
+        with self._lock:
+            row = self._db.execute("SELECT number FROM followed WHERE namespace = ?", (namespace,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_followed(self, namespace: str, number: int) -> None:
         with self._file.transaction():
-            self._db.executemany(
-                "DELETE FROM usage WHERE namespace = ? AND memory_id = ?", [(namespace, i) for i in ids]
-            )
-            self._db.executemany(
-                "INSERT INTO events VALUES (?, ?, ?, 'forgotten', ?)",
-                [(namespace, i, at.isoformat(), json.dumps({"reason": reason})) for i in ids],
-            )
+            self._db.execute("INSERT OR REPLACE INTO followed VALUES (?, ?)", (namespace, number))
 
     def latest_created(self, namespace: str, limit: int, before: int | None = None) -> list[tuple[int, str]]:
         """The memories created last and neither forgotten nor superseded since, newest first: each one's
