@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -24,8 +25,12 @@ from mcp_memory.core.errors import StorageError
 from mcp_memory.core.models import Kind, MemoryRecord, RememberResult
 from mcp_memory.core.service import MemoryService
 from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
-from mcp_memory.storage.chroma_coordination import PLACE, TURNS
+from mcp_memory.serve.shared_tokens import SharedTokens
+from mcp_memory.serve.tokens import TokenStore
+from mcp_memory.storage.chroma_coordination import FOLLOW_EVERY, TURNS, SharedStore, place
 from mcp_memory.storage.chroma_store import ChromaServer, configured_store
+from mcp_memory.storage.coordination import Change
+from mcp_memory.storage.history import History
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +193,7 @@ def test_a_turn_left_by_a_server_that_died_is_taken_over_and_every_server_rebuil
     kept = first.remember("orphan", "The backup runs at midnight").id
     turns = ChromaServer(chroma_url).client().get_collection(TURNS, embedding_function=None)
     # A server died holding the turn, after writing to the store but before telling anyone.
-    turns.add(ids=["orphan"], embeddings=PLACE, metadatas=[{"holder": "dead/server", "until": time.time() - 1}])
+    turns.add(ids=["orphan"], embeddings=place(), metadatas=[{"holder": "dead/server", "until": time.time() - 1}])
     store = configured_store(on_server(chroma_url, tmp_path / "dead"), model_name="test/hashing", dimension=64)
     unheard = MemoryRecord(
         id="unheard-1",
@@ -214,10 +219,14 @@ def test_a_token_made_with_one_server_admits_on_another_until_revoked_with_eithe
 ) -> None:
     """Tokens live on the Chroma server beside the memories: every server sharing them agrees on who may call."""
     laptop, desktop = tmp_path / "laptop", tmp_path / "desktop"
+    laptop.mkdir(mode=0o700)
+    TokenStore(laptop).create("made-before", ["crew"])  # before the laptop's server shared its store
     shared = {"MCP_MEMORY_CHROMA_URL": chroma_url}
     token = cli(laptop, "token", "create", "--name", "cursor", "--namespace", "crew", **shared).stdout.strip()
-    assert "cursor" in cli(desktop, "token", "list", **shared).stdout
+    listed = cli(desktop, "token", "list", **shared).stdout
+    assert "cursor" in listed and "made-before" in listed  # the file's tokens moved to the Chroma server
     assert not (laptop / "tokens.json").exists()
+    assert SharedTokens(ChromaServer(chroma_url).client()).create_first("default", ["crew"]) is None
 
     async def scenario(url: str) -> None:
         async with http_session(url, "cursor", token=token) as session:
@@ -228,3 +237,60 @@ def test_a_token_made_with_one_server_admits_on_another_until_revoked_with_eithe
 
     with http_server(desktop, **shared) as url:
         anyio.run(scenario, url)
+
+
+def coordination(url: str, home: Path) -> tuple[SharedStore, list[Change]]:
+    """A server's coordination alone, with a follower that keeps what it is given."""
+    shared = SharedStore(ChromaServer(url).client(), History(home / "history.sqlite3"))
+    given: list[Change] = []
+    shared.follow(given.append)
+    return shared, given
+
+
+def test_a_server_that_stalled_past_its_lease_numbers_its_record_after_the_taker_s_and_all_rebuild(
+    chroma_url: str, tmp_path: Path
+) -> None:
+    slow, _ = coordination(chroma_url, tmp_path / "slow")
+    quick, _ = coordination(chroma_url, tmp_path / "quick")
+    reader, given = coordination(chroma_url, tmp_path / "reader")
+    turns = ChromaServer(chroma_url).client().get_collection(TURNS, embedding_function=None)
+    with slow.writing("stall"):
+        slow.note_ids("stall", ["written-by-slow"])
+        turns.update(ids=["stall"], metadatas=[{"until": time.time() - 1}])  # as if it stalled for 30 s
+        with quick.writing("stall"):
+            quick.note_ids("stall", ["written-by-quick"])
+    reader.catch_up("stall")
+    [replayed] = given
+    assert replayed.ids == {"written-by-slow", "written-by-quick"}
+    assert replayed.rebuild  # the two wrote side by side: every server rebuilds the namespace
+    assert replayed.followed is not None and replayed.followed[1] == 2
+
+
+def test_a_record_the_chroma_server_refused_is_published_with_the_next_turn(
+    chroma_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer, _ = coordination(chroma_url, tmp_path / "writer")
+    reader, given = coordination(chroma_url, tmp_path / "reader")
+    journal = writer._journal
+    add = journal.add
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise OSError("connection reset")
+
+    monkeypatch.setattr(journal, "add", refused)
+    with writer.writing("late"):  # the write is done and stays acknowledged: no error for it
+        writer.note_ids("late", ["first"])
+    reader.catch_up("late")
+    assert given == []
+    monkeypatch.setattr(journal, "add", add)
+    with writer.writing("late"):
+        writer.note_ids("late", ["second"])
+    time.sleep(FOLLOW_EVERY)  # the reader asks again once the second since it last asked is over
+    reader.catch_up("late")
+    [replayed] = given
+    assert replayed.ids == {"first", "second"} and replayed.rebuild
+
+
+def test_a_server_keeps_its_name_across_restarts_so_its_own_records_are_not_replayed_to_it(tmp_path: Path) -> None:
+    assert History(tmp_path / "h.sqlite3").server_id() == History(tmp_path / "h.sqlite3").server_id()
+    assert History(tmp_path / "h.sqlite3").server_id() != History(tmp_path / "other.sqlite3").server_id()

@@ -45,8 +45,8 @@ class Follower:
             ids = sorted(change.ids)
             for start in range(0, len(ids), READ_AT_ONCE):
                 self._refresh(namespace, ids[start : start + READ_AT_ONCE])
-        if change.events:
-            self._history.replay(namespace, change.events)
+        if change.events or change.followed:
+            self._history.replay(namespace, change.events, followed=change.followed)
 
     def _refresh(self, namespace: str, ids: list[str]) -> None:
         """Index the records of `ids` as the store holds them, and drop those it no longer holds."""

@@ -79,7 +79,7 @@ class MemoryService:
         # replayed into the others' keyword indexes and history logs.
         self._turns = coordination or SoleServer()
         self._threads = ThreadPlacer(store, embedder.embed, context=settings.thread_context)
-        keywords.watch(self._turns.note_keywords)
+        keywords.watch(self._turns.note_ids)
         history.watch(self._turns.note_events)
         self._turns.follow(
             Follower(store, keywords, history, self._threads, self._index, thread_context=settings.thread_context)

@@ -3,24 +3,30 @@
 Servers that share memories must agree on who may read and write them: a token made, or revoked, with
 any of them is valid, or refused, on all from their next request. One record per token in the Chroma
 collection `mcp-memory-tokens`, its id the token's name (Chroma keeps the first of two adds of one id,
-so two servers cannot both make a name); as in the token file, only the token's SHA-256 is kept.
+so two servers cannot both make a name); as in the token file, only the token's SHA-256 is kept. The
+tokens of a server's file are moved here the first time it is pointed at the Chroma server.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from chromadb.api import ClientAPI
 
 from mcp_memory.core.errors import InvalidInput, NotFound
-from mcp_memory.serve.tokens import TokenRecord, digest, new_record
-from mcp_memory.storage.chroma_coordination import PLACE, translated
+from mcp_memory.serve.tokens import TokenRecord, TokenStore, digest, new_record
+from mcp_memory.storage.chroma_coordination import first_added
+from mcp_memory.storage.chroma_errors import translated
 
 TOKENS = "mcp-memory-tokens"
-FIRST = "~first"  # a mark that the first token was made (no token name starts so)
+FIRST = "~first"  # a mark that a token was made (no token name starts so)
+MOVED = "tokens.json.moved-to-chroma"
+log = logging.getLogger(__name__)
 
 
 class SharedTokens:
@@ -30,22 +36,39 @@ class SharedTokens:
 
     def create(self, name: str, namespaces: Sequence[str], *, read_only: bool = False) -> str:
         token, record = new_record(name, namespaces, read_only=read_only)
-        with translated("store the token"):
-            self._tokens.add(ids=[name], embeddings=PLACE, metadatas=[_metadata(record)])
-            kept = self._tokens.get(ids=[name], include=["metadatas"])["metadatas"] or []
-        if not kept or kept[0].get("sha256") != record.sha256:
-            raise InvalidInput(f"a token named {name!r} exists: revoke it first, or choose another name")
+        self._keep(record)
         return token
 
     def create_first(self, name: str, namespaces: Sequence[str]) -> str | None:
         """A token, only if no server sharing the store ever made one: revoking every token keeps HTTP closed."""
-        mark = datetime.now(UTC).isoformat() + name
+        mark = secrets.token_hex(16)
         with translated("store the token"):
-            self._tokens.add(ids=[FIRST], embeddings=PLACE, metadatas=[{"mark": mark}])
-            kept = self._tokens.get(ids=[FIRST], include=["metadatas"])["metadatas"] or []
-        if not kept or kept[0].get("mark") != mark:
-            return None
+            if first_added(self._tokens, FIRST, {"mark": mark}).get("mark") != mark:
+                return None
         return self.create(name, namespaces)
+
+    def adopt(self, tokens: TokenStore) -> None:
+        """Move the tokens of a data directory's file here, once: the server now shares its tokens. A name
+        already here keeps the token it has; the file is renamed, so that nothing revoked here returns."""
+        records = tokens.records()
+        for record in records:
+            try:
+                self._keep(record)
+            except InvalidInput:
+                log.warning(
+                    "token %r of %s is not moved: the shared store has one of that name", record.name, tokens.path
+                )
+        tokens.path.rename(tokens.path.with_name(MOVED))
+        log.warning(
+            "moved %d tokens from %s to the Chroma server (the file is now %s)", len(records), tokens.path, MOVED
+        )
+
+    def _keep(self, record: TokenRecord) -> None:
+        with translated("store the token"):
+            kept = first_added(self._tokens, record.name, _metadata(record))
+            first_added(self._tokens, FIRST, {"mark": "made"})  # any token made counts as the first
+        if kept.get("sha256") != record.sha256:
+            raise InvalidInput(f"a token named {record.name!r} exists: revoke it first, or choose another name")
 
     def records(self) -> list[TokenRecord]:
         with translated("read the tokens"):
@@ -58,8 +81,10 @@ class SharedTokens:
             found = self._tokens.get(ids=[name], include=["metadatas"])
             if name == FIRST or not found["ids"]:
                 raise NotFound(f"no token named {name!r}: `mcp-memory token list` shows the names")
-            self._tokens.delete(ids=[name])
-        return _record(name, (found["metadatas"] or [])[0])
+            record = _record(name, (found["metadatas"] or [])[0])
+            # That token only: one made anew under the name meanwhile stays.
+            self._tokens.delete(ids=[name], where={"sha256": record.sha256})
+        return record
 
     def authenticate(self, token: str) -> TokenRecord | None:
         """Read from the store on every call: a token revoked through another server is refused at once."""

@@ -93,6 +93,10 @@ class TokenStore:
             self._save(stored)
         return token
 
+    def locked(self) -> FileLock:
+        """The lock every change to the file is made under (for moving the file elsewhere)."""
+        return self._lock
+
     def create_first(self, name: str, namespaces: Sequence[str]) -> str | None:
         """A token, only if none was ever made here: revoking every token later keeps HTTP closed."""
         with self._lock:
@@ -202,5 +206,10 @@ def token_book(settings: Settings) -> TokenBook:
         from mcp_memory.storage.chroma_store import ChromaServer
 
         server = ChromaServer(settings.chroma_url, settings.chroma_token, settings.chroma_ca_file)
-        return SharedTokens(server.client())
+        shared = SharedTokens(server.client())
+        if (own := TokenStore(settings.data_dir)).path.exists():
+            with own.locked():
+                if own.path.exists():
+                    shared.adopt(own)
+        return shared
     return TokenStore(settings.data_dir)

@@ -22,17 +22,20 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
 
-from mcp_memory.core.errors import InvalidInput, NotFound, StorageError
+from mcp_memory.core.errors import StorageError
 from mcp_memory.storage.chroma_errors import translated
 from mcp_memory.storage.coordination import Change, Follower
 from mcp_memory.storage.history import Event
@@ -49,60 +52,72 @@ SEARCH_EVERY = 60.0
 KEEP = 7 * 24 * 3600.0  # seconds a journal record is kept
 PRUNE_EVERY = 3600.0
 CHUNK = 1000  # ids, and events, per journal record
-PLACE: Any = [[0.0]]  # Chroma wants a vector with every record; these collections are never searched
+ATTEMPTS = 3  # tries at ending a turn, and at writing its record, before leaving it for later
 
 
 class Cursors(Protocol):
-    """Where a server keeps how far it has read each namespace's journal: the history file."""
+    """What a server keeps of its own in its history file: its id, and how far it read each journal."""
 
-    def followed(self, namespace: str) -> int: ...
+    def server_id(self) -> str: ...
 
-    def set_followed(self, namespace: str, number: int) -> None: ...
+    def followed(self, key: str) -> int: ...
+
+    def set_followed(self, key: str, number: int) -> None: ...
+
+
+@dataclass
+class _Turn:
+    holder: str
+    taken_over: bool  # from a server that let its lease run out
 
 
 class SharedStore:
     """The `Coordination` of a memory server on a Chroma server shared with others."""
 
-    def __init__(self, client: ClientAPI, cursors: Cursors, server: str | None = None) -> None:
-        self._client = client
+    def __init__(self, client: ClientAPI, cursors: Cursors) -> None:
         self._cursors = cursors
-        self.server = server or uuid.uuid4().hex
+        self.server = cursors.server_id()  # kept across restarts: its own records are never replayed to it
         self._follower: Follower | None = None
-        # A namespace's writers in this process wait here before asking for the turn; what others changed is
-        # applied under it too, so that no write of this process runs meanwhile.
+        # A namespace's writers in this process wait here before asking for the turn; a rebuild that another
+        # server's record calls for is made under it too, so that no write of this process runs meanwhile.
         self._local: dict[str, threading.RLock] = {}
         self._following: dict[str, threading.RLock] = {}
         self._caught_up: dict[str, float] = {}  # when each namespace last caught up
         self._searched: dict[str, float] = {}  # when each namespace's journal was last searched in full
         self._pruned: dict[str, float] = {}
+        self._unpublished: dict[str, Change] = {}  # changes whose record could not be written, for the next turn
         self._guard = threading.Lock()
         self._open = threading.local()  # the change of the turn this thread holds
         with translated("open the journal"):
             self._turns = client.get_or_create_collection(TURNS, embedding_function=None)
             self._journal = client.get_or_create_collection(JOURNAL, embedding_function=None)
+        # How far this server read is kept per journal: one made anew, or another Chroma server's, is read
+        # from its start.
+        self._scope = str(self._journal.id)
 
     def follow(self, follower: Follower) -> None:
         self._follower = follower
 
     @contextmanager
     def writing(self, namespace: str, *, publish: bool = True) -> Iterator[None]:
-        with self._lock_of(self._local, namespace), self._turn(namespace) as taken_over:
-            self._catch_up(namespace)
-            if taken_over and self._follower is not None:  # what the server that died wrote is not known here either
-                self._follower(Change(namespace, rebuild=True))
-            change = Change(namespace, rebuild=taken_over, server=self.server)
-            self._open.change = change if publish else None
-            try:
+        with self._lock_of(self._local, namespace):
+            if not publish:  # this server's own indexes alone: other servers' writes need not wait
                 yield
-            except (InvalidInput, NotFound):  # refused before anything was written
-                raise
-            except BaseException:
-                change.rebuild = True  # cut short: what it wrote is not all noted
-                raise
-            finally:
-                self._open.change = None
-                if not change.empty:
-                    self._publish(change)
+                return
+            with self._turn(namespace) as turn:
+                self._catch_up(namespace, rebuilding=True)
+                if turn.taken_over and self._follower is not None:
+                    # What the server that died wrote may be unknown here too.
+                    self._follower(Change(namespace, rebuild=True))
+                change = self._unpublished.pop(namespace, None) or Change(namespace)
+                change.server, change.rebuild = self.server, change.rebuild or turn.taken_over
+                self._open.change = change
+                try:
+                    yield
+                finally:
+                    self._open.change = None
+                    if not change.empty:
+                        self._publish(change, turn)
 
     def catch_up(self, namespace: str) -> None:
         started = time.monotonic()
@@ -110,12 +125,13 @@ class SharedStore:
             return
         # The next record's id is looked up (cheap); the journal is searched in full now and then, for a server
         # that was away while the record it would read next was pruned.
-        if self._behind(namespace) or started - self._searched.get(namespace, -SEARCH_EVERY) >= SEARCH_EVERY:
-            with self._lock_of(self._local, namespace):
-                self._catch_up(namespace)
+        due = self._behind(namespace) or started - self._searched.get(namespace, -SEARCH_EVERY) >= SEARCH_EVERY
+        if due and not self._catch_up(namespace, rebuilding=False):
+            with self._lock_of(self._local, namespace):  # waits for this process's writes, then rebuilds
+                self._catch_up(namespace, rebuilding=True)
         self._caught_up[namespace] = started
 
-    def note_keywords(self, namespace: str, ids: Sequence[str] | None) -> None:
+    def note_ids(self, namespace: str, ids: Sequence[str] | None) -> None:
         if (change := self._change(namespace)) is not None:
             if ids is None:
                 change.rebuild = True
@@ -133,39 +149,37 @@ class SharedStore:
     # -- the turn ------------------------------------------------------------------------------------------
 
     @contextmanager
-    def _turn(self, namespace: str) -> Iterator[bool]:
-        """Hold the namespace's turn; yields whether it was taken over from a server that let its lease run out."""
-        holder = f"{self.server}/{uuid.uuid4().hex}"
-        taken_over = self._acquire(namespace, holder)
+    def _turn(self, namespace: str) -> Iterator[_Turn]:
+        """Hold the namespace's turn, renewing its lease meanwhile."""
+        turn = self._acquire(namespace, f"{self.server}/{uuid.uuid4().hex}")
         stop = threading.Event()
-        renewer = threading.Thread(
-            target=self._renew, args=(namespace, holder, stop), name="mcp-memory-lease", daemon=True
-        )
+        renewer = threading.Thread(target=self._renew, args=(namespace, turn, stop), name="mcp-memory-lease")
         renewer.start()
         try:
-            yield taken_over
+            yield turn
         finally:
             stop.set()
             renewer.join()
-            with translated("end the write turn"):
-                self._turns.delete(ids=[namespace], where={"holder": holder})
+            self._release(namespace, turn)
 
-    def _acquire(self, namespace: str, holder: str) -> bool:
+    def _acquire(self, namespace: str, holder: str) -> _Turn:
         deadline = time.monotonic() + WAIT
         pause = 0.005
-        taken_over = False
+        owed = False  # this server ended a lease that ran out, but another took the turn first
         while True:
             with translated("take the write turn"):
-                self._turns.add(ids=[namespace], embeddings=PLACE, metadatas=[_lease(holder)])
-                found = self._turns.get(ids=[namespace], include=["metadatas"])
-            current: Any = found["metadatas"][0] if found["metadatas"] else None
-            if current is not None and current.get("holder") == holder:
-                return taken_over
-            if current is not None and float(current.get("until", 0)) < time.time():
-                log.warning("taking over the write turn of %s from %s, whose lease ran out", namespace, current)
+                kept = first_added(self._turns, namespace, _lease(holder))
+            if kept.get("holder") == holder:
+                return _Turn(holder, taken_over=owed or bool(kept.get("taken_over")))
+            if not kept:  # its holder ended the turn between the add and the read
+                continue
+            if float(kept["until"]) < time.time():
+                # Its holder died, or stalled: the turn is taken over, and the taker has every server rebuild.
+                log.warning("taking over the write turn of %s from %s, whose lease ran out", namespace, kept)
                 with translated("take over the write turn"):
-                    self._turns.delete(ids=[namespace], where={"holder": current["holder"]})
-                taken_over = True
+                    self._turns.delete(ids=[namespace], where={"holder": kept["holder"]})
+                    kept = first_added(self._turns, namespace, _lease(holder) | {"taken_over": True})
+                owed = kept.get("holder") != holder
                 continue
             if time.monotonic() > deadline:
                 raise StorageError(
@@ -175,65 +189,104 @@ class SharedStore:
             time.sleep(pause)
             pause = min(pause * 2, 0.2)
 
-    def _renew(self, namespace: str, holder: str, stop: threading.Event) -> None:
+    def _renew(self, namespace: str, turn: _Turn, stop: threading.Event) -> None:
         while not stop.wait(RENEW_EVERY):
             try:
-                found = self._turns.get(ids=[namespace], include=["metadatas"])["metadatas"]
-                if not found or found[0].get("holder") != holder:
+                found: Any = self._turns.get(ids=[namespace], include=["metadatas"])["metadatas"]
+                if not found or found[0].get("holder") != turn.holder:
                     log.error("the write turn of %s was taken over while held", namespace)
                     return
-                self._turns.update(ids=[namespace], metadatas=[_lease(holder)])
+                self._turns.update(ids=[namespace], metadatas=[_lease(turn.holder)])
             except Exception:  # the next renewal tries again; the lease is three renewals long
                 log.exception("renewing the write turn of %s failed", namespace)
 
+    def _release(self, namespace: str, turn: _Turn) -> None:
+        for attempt in range(ATTEMPTS):
+            try:
+                self._turns.delete(ids=[namespace], where={"holder": turn.holder})
+                return
+            except Exception:
+                log.exception("ending the write turn of %s failed (attempt %d)", namespace, attempt + 1)
+                time.sleep(0.1 * 2**attempt)
+        # Left to its lease: the next writer waits it out, takes it over and has every server rebuild.
+
     # -- the journal ---------------------------------------------------------------------------------------
+
+    def _cursor(self, namespace: str) -> str:
+        return f"{self._scope}/{namespace}"
 
     def _behind(self, namespace: str) -> bool:
         """Whether the journal holds records of the namespace not yet read here (one small read)."""
         with translated("read the journal"):
-            found = self._journal.get(ids=[f"{namespace}/{self._cursors.followed(namespace) + 1}"], include=[])
+            found = self._journal.get(ids=[_record_id(namespace, self._followed(namespace) + 1)], include=[])
         return bool(found["ids"])
 
-    def _catch_up(self, namespace: str) -> None:
+    def _followed(self, namespace: str) -> int:
+        return self._cursors.followed(self._cursor(namespace))
+
+    def _catch_up(self, namespace: str, *, rebuilding: bool) -> bool:
+        """Apply what others published since this server last read; False, having applied nothing, if that
+        calls for a rebuild and `rebuilding` is not allowed (the caller must hold the local lock for it)."""
         with self._lock_of(self._following, namespace):
             self._searched[namespace] = time.monotonic()
-            seen = self._cursors.followed(namespace)
+            seen = self._followed(namespace)
             after: Any = {"$and": [{"namespace": namespace}, {"number": {"$gt": seen}}]}
             with translated("read the journal"):
                 found = self._journal.get(where=after, include=["metadatas"])
             entries: list[Any] = sorted(found["metadatas"] or [], key=lambda m: int(m["number"]))
-            if entries:
-                others = [e for e in entries if e["server"] != self.server]
-                # Numbers missing before the first: records pruned while this server was away.
-                gap = int(entries[0]["number"]) != seen + 1
-                if others or gap:
-                    merged = _merged(namespace, others)
-                    merged.rebuild |= gap
-                    if self._follower is not None:
-                        self._follower(merged)
-                self._cursors.set_followed(namespace, int(entries[-1]["number"]))
+            if not entries:
+                return True
+            last = int(entries[-1]["number"])
+            merged = _merged(namespace, [e for e in entries if e["server"] != self.server])
+            merged.rebuild |= int(entries[0]["number"]) != seen + 1  # records pruned while this server was away
+            merged.followed = (self._cursor(namespace), last)
+            if merged.rebuild and not rebuilding:
+                return False
+            if not merged.empty and self._follower is not None:
+                self._follower(merged)
+            self._cursors.set_followed(self._cursor(namespace), last)
+            return True
 
-    def _publish(self, change: Change) -> None:
-        """Append the turn's change to the journal, numbered after every record there (the turn is held)."""
-        number = self._cursors.followed(change.namespace)
+    def _publish(self, change: Change, turn: _Turn) -> None:
+        """Append the turn's change to the journal; kept for the next turn if the Chroma server refuses."""
+        for attempt in range(ATTEMPTS):
+            try:
+                self._append(change, turn)
+                return
+            except Exception:
+                log.exception("writing the journal of %s failed (attempt %d)", change.namespace, attempt + 1)
+                time.sleep(0.1 * 2**attempt)
+        # The write itself is done and stays acknowledged; other servers hear of it with this server's next
+        # turn of the namespace, and, as its record was late, rebuild.
+        change.rebuild = True
+        self._unpublished[change.namespace] = change
+
+    def _append(self, change: Change, turn: _Turn) -> None:
         ids, events = sorted(change.ids), change.events
         pieces = max(1, -(-len(ids) // CHUNK), -(-len(events) // CHUNK))
-        now = time.time()
-        for piece in range(pieces):
+        number, now = self._followed(change.namespace), time.time()
+        piece = 0
+        while piece < pieces:
             number += 1
             body = {
                 "ids": ids[piece * CHUNK : (piece + 1) * CHUNK],
                 "events": [_event_json(e) for e in events[piece * CHUNK : (piece + 1) * CHUNK]],
-                "rebuild": change.rebuild and piece == 0,
+                "rebuild": change.rebuild,
             }
-            metadata: Any = {"namespace": change.namespace, "number": number, "server": self.server, "at": now}
+            metadata = {"namespace": change.namespace, "number": number, "server": self.server, "at": now}
+            metadata |= {"turn": turn.holder, "change": json.dumps(body, separators=(",", ":"))}
             with translated("write the journal"):
-                self._journal.add(
-                    ids=[f"{change.namespace}/{number}"],
-                    embeddings=PLACE,
-                    metadatas=[metadata | {"change": json.dumps(body, separators=(",", ":"))}],
-                )
-        self._cursors.set_followed(change.namespace, number)
+                kept = first_added(self._journal, _record_id(change.namespace, number), metadata)
+            if kept.get("turn") != turn.holder:
+                # Another server took the turn over (this one stalled past its lease) and numbered first: its
+                # writes and these ran side by side, so every server rebuilds; this record goes after its.
+                log.error("the write turn of %s was taken over while held", change.namespace)
+                self._cursors.set_followed(self._cursor(change.namespace), number - 1)
+                self._catch_up(change.namespace, rebuilding=True)
+                number, change.rebuild = self._followed(change.namespace), True
+                continue
+            self._cursors.set_followed(self._cursor(change.namespace), number)
+            piece += 1
         self._prune(change.namespace, now)
 
     def _prune(self, namespace: str, now: float) -> None:
@@ -247,6 +300,24 @@ class SharedStore:
     def _lock_of(self, locks: dict[str, threading.RLock], namespace: str) -> threading.RLock:
         with self._guard:
             return locks.setdefault(namespace, threading.RLock())
+
+
+def first_added(collection: Collection, id_: str, metadata: dict[str, Any]) -> Any:
+    """Add a record unless one of its id exists (Chroma keeps the first of two adds of an id and ignores the
+    second); the metadata kept, the caller's if it came first. A record that vanished meanwhile reads as {}."""
+    collection.add(ids=[id_], embeddings=place(), metadatas=[metadata])
+    found = collection.get(ids=[id_], include=["metadatas"])["metadatas"]
+    return found[0] if found else {}
+
+
+def _record_id(namespace: str, number: int) -> str:
+    return f"{namespace}/{number}"
+
+
+def place() -> Any:
+    """A vector for a record of a collection that is never searched (Chroma wants one with each record).
+    Random: HNSW inserts many equal vectors ever more slowly (34 ms an add at 250 records, against 9)."""
+    return [[random.random()]]
 
 
 def _lease(holder: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import functools
 import logging
 import ssl
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -110,11 +110,15 @@ class ChromaStore:
         # collections are written by other memory servers too, which these indexes would not see.
         self._filters = FilterIndexes(path / "chroma" / "chroma.sqlite3" if server is None else None)
         self._shared = server is not None
+        self._watcher: Callable[[str, Sequence[str] | None], None] | None = None
 
     def coordination(self, cursors: Cursors) -> Coordination:
         """How writes to this store take turns: alone in the data directory, or with every memory server
-        sharing the Chroma server (each keeping how far it followed the others in `cursors`)."""
-        return SharedStore(self._client, cursors) if self._shared else SoleServer()
+        sharing the Chroma server (each keeping how far it followed the others in `cursors`). It is told of
+        the ids of every record written, before each write."""
+        coordination: Coordination = SharedStore(self._client, cursors) if self._shared else SoleServer()
+        self._watcher = coordination.note_ids
+        return coordination
 
     def add(
         self, namespace: str, records: Sequence[MemoryRecord], embeddings: Sequence[list[float]], shelf: Shelf = "live"
@@ -123,6 +127,7 @@ class ChromaStore:
             return
         collection = self._collection(namespace, shelf, create=True)
         assert collection is not None
+        self._writing(namespace, [r.id for r in records])
         with self._translated("store the memory"):
             collection.add(**_columns(records, embeddings))
         self._filters.put(collection, records, embeddings)
@@ -202,6 +207,7 @@ class ChromaStore:
     def update(self, namespace: str, records: Sequence[MemoryRecord], shelf: Shelf = "live") -> None:
         collection = self._collection(namespace, shelf)
         if collection is not None and records:
+            self._writing(namespace, [r.id for r in records])
             # Chroma merges metadata on update: a field cleared must be sent as None to go.
             with self._translated("update the memory"):
                 collection.update(
@@ -212,6 +218,7 @@ class ChromaStore:
     def update_embeddings(self, namespace: str, embeddings: dict[str, list[float]]) -> None:
         collection = self._collection(namespace, "live")
         if collection is not None and embeddings:
+            self._writing(namespace, list(embeddings))
             with self._translated("update embeddings"):
                 collection.update(ids=list(embeddings), embeddings=_vectors(list(embeddings.values())))
             self._filters.set_vectors(collection, embeddings)
@@ -232,6 +239,7 @@ class ChromaStore:
         target = self._collection(namespace, to, create=True)
         assert target is not None
         # Written to the target first: a crash in between leaves a copy on both shelves, never none.
+        self._writing(namespace, [r.id for r in present])
         with self._translated("move memories"):
             target.upsert(**_columns(present, [vectors[r.id] for r in present]))
         self._filters.put(target, present, [vectors[r.id] for r in present])
@@ -269,6 +277,7 @@ class ChromaStore:
     def delete(self, namespace: str, ids: Sequence[str], shelf: Shelf = "live") -> None:
         collection = self._collection(namespace, shelf)
         if collection is not None and ids:
+            self._writing(namespace, ids)
             # Out of the filter index first, and again after: a search meanwhile never asks Chroma for a gone id.
             self._filters.remove(collection, ids)
             with self._translated("delete from the store"):
@@ -297,6 +306,7 @@ class ChromaStore:
                     self._filters.ready(collection)
 
     def drop(self, namespace: str) -> None:
+        self._writing(namespace, None)
         with self._cache_lock:  # so that no concurrent call caches a collection being deleted
             for shelf, prefix in self._prefixes.items():
                 if (dropped := self._collections.pop((namespace, shelf), None)) is not None:
@@ -373,6 +383,11 @@ class ChromaStore:
         view._reembedding = True
         view._collections, view._cache_lock, view._foreign = {}, threading.Lock(), set()
         return view
+
+    def _writing(self, namespace: str, ids: Sequence[str] | None) -> None:
+        """Tell the coordination which records a write is about to change (None: the whole namespace)."""
+        if self._watcher is not None:
+            self._watcher(namespace, ids)
 
     @contextmanager
     def _translated(self, action: str) -> Iterator[None]:

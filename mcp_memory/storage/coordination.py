@@ -7,8 +7,9 @@ a lock of its own is all it needs: `SoleServer`. Several servers on one Chroma s
 in `chroma_coordination.py`) take turns per namespace through a lease kept in the store, and each write
 turn leaves a `Change` in a journal there, which the others replay into their own indexes.
 
-The service notes what a write turn changes through the keyword index's and the history's watchers
-(`note_keywords`, `note_events`); a turn's change is published when the turn ends.
+The store, the keyword index and the history log tell the coordination what a write turn changes
+(`note_ids`, `note_events`); a turn's change is published when the turn ends, whether or not the write
+finished: another server re-reads each record named from the store.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Change:
     events: list[Event] = field(default_factory=list)  # the history events logged, in order
     rebuild: bool = False  # the namespace's derived indexes are to be rebuilt from the store
     server: str = ""  # the server that made it
+    followed: tuple[str, int] | None = None  # replayed: the reader's cursor, and the last record it read
 
     @property
     def empty(self) -> bool:
@@ -43,8 +45,9 @@ Follower = Callable[[Change], None]  # applies another server's change to this s
 class Coordination(Protocol):
     def writing(self, namespace: str, *, publish: bool = True) -> AbstractContextManager[None]:
         """The namespace's write turn: no other writer, in this process or another server, holds it meanwhile.
-        On entry, every change other servers published is applied first; on exit, with `publish`, what
-        the turn changed is published for them (a rebuild of local indexes only publishes nothing)."""
+        On entry, every change other servers published is applied first; on exit, what the turn changed is
+        published for them. Without `publish` (a rebuild of this server's own indexes), only this process's
+        writers are kept out, and nothing is published."""
         ...
 
     def catch_up(self, namespace: str) -> None:
@@ -55,8 +58,8 @@ class Coordination(Protocol):
         """Register what applies another server's change here."""
         ...
 
-    def note_keywords(self, namespace: str, ids: Sequence[str] | None) -> None:
-        """The keyword entries of `ids` changed (None: the namespace's index was dropped)."""
+    def note_ids(self, namespace: str, ids: Sequence[str] | None) -> None:
+        """The records of `ids` changed, in the store or in the keyword index (None: the namespace was dropped)."""
         ...
 
     def note_events(self, namespace: str, events: Sequence[Event]) -> None:
@@ -82,7 +85,7 @@ class SoleServer:
     def follow(self, follower: Follower) -> None:
         pass
 
-    def note_keywords(self, namespace: str, ids: Sequence[str] | None) -> None:
+    def note_ids(self, namespace: str, ids: Sequence[str] | None) -> None:
         pass
 
     def note_events(self, namespace: str, events: Sequence[Event]) -> None:

@@ -9,6 +9,7 @@ in Chroma, so that a recall never writes to the vector store.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +24,8 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_memory ON events (namespace, memory_id);
 CREATE INDEX IF NOT EXISTS events_by_name ON events (namespace, event);
-CREATE TABLE IF NOT EXISTS followed (namespace TEXT PRIMARY KEY, number INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS followed (key TEXT PRIMARY KEY, number INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS about (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS usage (
     namespace TEXT NOT NULL, memory_id TEXT NOT NULL, access_count INTEGER NOT NULL, last_seen_at TEXT NOT NULL,
     PRIMARY KEY (namespace, memory_id)
@@ -56,13 +58,16 @@ class History:
         if self._watcher is not None:
             self._watcher(namespace, logged)
 
-    def replay(self, namespace: str, events: Sequence[Event]) -> None:
-        """Log events another server logged first; a memory forgotten there has its usage dropped here too."""
+    def replay(self, namespace: str, events: Sequence[Event], *, followed: tuple[str, int] | None = None) -> None:
+        """Log events another server logged first; a memory forgotten there has its usage dropped here too.
+        With `followed`, the journal cursor moves in the same transaction, so that none is logged twice."""
         rows = [(namespace, e.memory_id, e.at.isoformat(), e.event, json.dumps(e.detail)) for e in events]
         gone = [(namespace, e.memory_id) for e in events if e.event == "forgotten"]
         with self._file.transaction():
             self._db.executemany("DELETE FROM usage WHERE namespace = ? AND memory_id = ?", gone)
             self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
+            if followed is not None:
+                self._db.execute("INSERT OR REPLACE INTO followed VALUES (?, ?)", followed)
 
     def events(self, namespace: str, memory_id: str) -> list[HistoryEvent]:
         with self._lock:
@@ -109,15 +114,22 @@ class History:
         """Log the memories as forgotten and drop their usage; earlier events keep no content to erase."""
         self.log(namespace, [Event(i, at, "forgotten", {"reason": reason}) for i in ids])
 
-    def followed(self, namespace: str) -> int:
-        """The number of the last record of the namespace's shared journal replayed here (0: none)."""
+    def server_id(self) -> str:
+        """This server's name among those sharing a Chroma server: made once, kept here."""
+        with self._file.transaction():
+            self._db.execute("INSERT OR IGNORE INTO about VALUES ('server_id', ?)", (uuid.uuid4().hex,))
+            return str(self._db.execute("SELECT value FROM about WHERE key = 'server_id'").fetchone()[0])
+
+    def followed(self, key: str) -> int:
+        """The number of the last record of a shared journal (one namespace's, on one Chroma server) replayed
+        here (0: none)."""
         with self._lock:
-            row = self._db.execute("SELECT number FROM followed WHERE namespace = ?", (namespace,)).fetchone()
+            row = self._db.execute("SELECT number FROM followed WHERE key = ?", (key,)).fetchone()
         return int(row[0]) if row else 0
 
-    def set_followed(self, namespace: str, number: int) -> None:
+    def set_followed(self, key: str, number: int) -> None:
         with self._file.transaction():
-            self._db.execute("INSERT OR REPLACE INTO followed VALUES (?, ?)", (namespace, number))
+            self._db.execute("INSERT OR REPLACE INTO followed VALUES (?, ?)", (key, number))
 
     def latest_created(self, namespace: str, limit: int, before: int | None = None) -> list[tuple[int, str]]:
         """The memories created last and neither forgotten nor superseded since, newest first: each one's
