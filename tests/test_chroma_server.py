@@ -17,11 +17,11 @@ import pytest
 from chroma_server import chroma_server
 from conftest import open_test_service
 from fakes import HashingEmbedder
-from mcp import MCPError
-from mcp_clients import cli, free_port, http_server, http_session, stdio_session, structured
+from mcp import ClientSession, MCPError
+from mcp_clients import cli, free_port, http_server, http_session, owner_status, stdio_session, structured
 
 from mcp_memory.core.config import Settings
-from mcp_memory.core.errors import StorageError
+from mcp_memory.core.errors import InvalidInput, StorageError
 from mcp_memory.core.models import Kind, MemoryRecord, RememberResult
 from mcp_memory.core.service import MemoryService
 from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
@@ -294,3 +294,121 @@ def test_a_record_the_chroma_server_refused_is_published_with_the_next_turn(
 def test_a_server_keeps_its_name_across_restarts_so_its_own_records_are_not_replayed_to_it(tmp_path: Path) -> None:
     assert History(tmp_path / "h.sqlite3").server_id() == History(tmp_path / "h.sqlite3").server_id()
     assert History(tmp_path / "h.sqlite3").server_id() != History(tmp_path / "other.sqlite3").server_id()
+
+
+def test_a_server_writing_without_pause_lets_a_waiting_server_have_its_turn(chroma_url: str, tmp_path: Path) -> None:
+    """Liveness: the waiter gets a turn while the busy server goes on writing (it pauses for the waiter's mark)."""
+    busy, _ = coordination(chroma_url, tmp_path / "busy")
+    other, _ = coordination(chroma_url, tmp_path / "other")
+    got_in, started = threading.Event(), threading.Event()
+
+    def write_on() -> bool:
+        """Turn after turn until the other server got one; False if it never did in a minute."""
+        deadline = time.monotonic() + 60  # far longer than a fair wait
+        while time.monotonic() < deadline:
+            with busy.writing("busy"):
+                started.set()
+            if got_in.is_set():
+                return True
+        return False
+
+    with ThreadPoolExecutor(1) as pool:
+        writing = pool.submit(write_on)
+        started.wait()
+        with other.writing("busy"):
+            got_in.set()
+        assert writing.result(), "the busy server kept the turn to itself"
+
+
+def test_two_servers_superseding_one_memory_at_once_supersede_it_once(chroma_url: str, tmp_path: Path) -> None:
+    servers = [open_test_service(on_server(chroma_url, tmp_path / name)) for name in ("first", "second")]
+    old = servers[0].remember("renamed", "The project is called Falcon").id
+    start = threading.Barrier(2)
+
+    def supersede(pair: tuple[int, MemoryService]) -> str:
+        n, service = pair
+        start.wait()
+        try:
+            return service.remember("renamed", f"The project is called Heron-{n}", supersedes=[old]).id
+        except InvalidInput as refused:  # the other came first: the old memory is superseded already
+            assert "superseded by" in str(refused)
+            return ""
+
+    with ThreadPoolExecutor(2) as pool:
+        newer = [i for i in pool.map(supersede, enumerate(servers)) if i]
+    assert len(newer) == 1
+    history = servers[0].history("renamed", old)
+    assert [e.event for e in history.events] == ["created", "superseded"] and history.state == "superseded"
+
+
+def test_hosts_on_two_memory_servers_writing_one_namespace_at_once_lose_and_double_nothing(
+    chroma_url: str, tmp_path: Path
+) -> None:
+    """Two owners with data directories of their own, over MCP, remembering into one namespace at the same time."""
+    homes = [tmp_path / "laptop", tmp_path / "desktop"]
+    said: dict[int, list[str]] = {}
+
+    async def host(n: int) -> None:
+        async with stdio_session(homes[n], f"host-{n}", "busy", MCP_MEMORY_CHROMA_URL=chroma_url) as session:
+            ids = []
+            for k in range(12):
+                content = f"Host {n} note {k}: the {WORDS[(n * 12 + k) % len(WORDS)]} ticket is closed"
+                ids.append(structured(await session.call_tool("remember", {"content": content}))["id"])
+            shared = "Both hosts note that the quarterly review moved to Thursday"
+            ids.append(structured(await session.call_tool("remember", {"content": shared}))["id"])
+            said[n] = ids
+
+    async def scenario() -> None:
+        async with anyio.create_task_group() as hosts:
+            for n in range(2):
+                hosts.start_soon(host, n)
+        assert said[0][-1] == said[1][-1]  # the same words from both: one memory
+        for n in range(2):  # each finds the other's by a word of it alone
+            async with stdio_session(homes[n], "checker", "busy", MCP_MEMORY_CHROMA_URL=chroma_url) as session:
+                other = 1 - n
+                word = WORDS[(other * 12 + 5) % len(WORDS)]
+
+                async def found(session: ClientSession = session, word: str = word) -> set[str]:
+                    answer = await session.call_tool("recall", {"query": word, "limit": 5, "explain": True})
+                    return {m["id"] for m in structured(answer)["memories"] if m["explain"]["keyword_rank"] is not None}
+
+                with anyio.fail_after(60):
+                    while said[other][5] not in await found():
+                        await anyio.sleep(0.2)
+                assert (await owner_status(session))["namespaces"]["busy"] == 25
+
+    try:
+        anyio.run(scenario)
+    finally:
+        for home in homes:
+            stop_owner(OwnerFiles(home))
+
+
+WORDS = [
+    "amber",
+    "birch",
+    "cobalt",
+    "delta",
+    "ember",
+    "fjord",
+    "garnet",
+    "harbor",
+    "indigo",
+    "juniper",
+    "kestrel",
+    "lagoon",
+    "marble",
+    "nectar",
+    "obsidian",
+    "pepper",
+    "quartz",
+    "raven",
+    "saffron",
+    "tundra",
+    "umber",
+    "velvet",
+    "walnut",
+    "xenon",
+    "yarrow",
+    "zephyr",
+]

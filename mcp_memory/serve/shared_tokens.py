@@ -20,7 +20,7 @@ from chromadb.api import ClientAPI
 
 from mcp_memory.core.errors import InvalidInput, NotFound
 from mcp_memory.serve.tokens import TokenRecord, TokenStore, digest, new_record
-from mcp_memory.storage.chroma_coordination import first_added
+from mcp_memory.storage.chroma_coordination import first_added, record_collection
 from mcp_memory.storage.chroma_errors import translated
 
 TOKENS = "mcp-memory-tokens"
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 class SharedTokens:
     def __init__(self, client: ClientAPI) -> None:
         with translated("open the tokens"):
-            self._tokens = client.get_or_create_collection(TOKENS, embedding_function=None)
+            self._tokens = record_collection(client, TOKENS)
 
     def create(self, name: str, namespaces: Sequence[str], *, read_only: bool = False) -> str:
         token, record = new_record(name, namespaces, read_only=read_only)
