@@ -43,6 +43,14 @@ DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Where memories are stored [env MCP_MEMORY_DATA_DIR].")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ChromaUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--chroma-url",
+        help="Keep memories on this Chroma server (http://host:port, https for TLS) rather than in the data "
+        "directory [MCP_MEMORY_CHROMA_URL; MCP_MEMORY_CHROMA_TOKEN, MCP_MEMORY_CHROMA_CA_FILE].",
+    ),
+]
 Tags = Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeat for several.")]
 
 
@@ -84,13 +92,7 @@ def serve(
             "--no-auth", help="Serve HTTP without tokens, every namespace open: for a trusted setup, loopback only."
         ),
     ] = False,
-    chroma_url: Annotated[
-        str | None,
-        typer.Option(
-            help="Keep memories on this Chroma server (http://host:port, https for TLS) rather than in the data "
-            "directory [MCP_MEMORY_CHROMA_URL; MCP_MEMORY_CHROMA_TOKEN, MCP_MEMORY_CHROMA_CA_FILE]."
-        ),
-    ] = None,
+    chroma_url: ChromaUrl = None,
     background: Annotated[
         bool,
         typer.Option(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from mcp_memory.cli import AsJson, DataDir, guarded, out, settings_from
+from mcp_memory.cli import AsJson, ChromaUrl, DataDir, guarded, out, settings_from
 from mcp_memory.serve.owner_files import OwnerFiles
 
 if TYPE_CHECKING:
@@ -35,9 +35,10 @@ def token_create(
         bool, typer.Option("--read-only", help="It may recall and read, not remember or forget.")
     ] = False,
     data_dir: DataDir = None,
+    chroma_url: ChromaUrl = None,
 ) -> None:
     """Create a token and print it once; only its hash is kept. Takes effect at once, no restart."""
-    store = _tokens(data_dir)
+    store = _tokens(data_dir, chroma_url)
     token = guarded(lambda: store.create(name, namespace, read_only=read_only))
     typer.echo(token)
     access = "read-only" if read_only else "read and write"
@@ -45,9 +46,9 @@ def token_create(
 
 
 @token_app.command("list")
-def token_list(data_dir: DataDir = None, as_json: AsJson = False) -> None:
+def token_list(data_dir: DataDir = None, as_json: AsJson = False, chroma_url: ChromaUrl = None) -> None:
     """List the tokens: name, namespaces, access, creation time (never the tokens themselves)."""
-    records = guarded(lambda: _tokens(data_dir).records())
+    records = guarded(lambda: _tokens(data_dir, chroma_url).records())
     if as_json:
         return typer.echo(json.dumps([r.model_dump(mode="json", exclude={"sha256"}) for r in records], indent=2))
     table = Table("name", "namespaces", "access", "created")
@@ -63,17 +64,20 @@ def token_list(data_dir: DataDir = None, as_json: AsJson = False) -> None:
 
 @token_app.command("revoke")
 def token_revoke(
-    name: Annotated[str, typer.Argument(help="The token's name, as `token list` shows it.")], data_dir: DataDir = None
+    name: Annotated[str, typer.Argument(help="The token's name, as `token list` shows it.")],
+    data_dir: DataDir = None,
+    chroma_url: ChromaUrl = None,
 ) -> None:
     """Revoke a token: the next request that carries it is refused, even on a running server."""
-    guarded(lambda: _tokens(data_dir).revoke(name))
+    guarded(lambda: _tokens(data_dir, chroma_url).revoke(name))
     out.print(f"revoked {name!r}")
 
 
-def _tokens(data_dir: Path | None) -> TokenBook:
+def _tokens(data_dir: Path | None, chroma_url: str | None) -> TokenBook:
+    """The tokens of the data directory, or of the Chroma server the memories are kept on."""
     from mcp_memory.serve.tokens import token_book
 
-    settings = settings_from(data_dir=data_dir)
+    settings = settings_from(data_dir=data_dir, chroma_url=chroma_url)
     OwnerFiles(settings.data_dir).ensure_private_dir()
     return token_book(settings)
 
