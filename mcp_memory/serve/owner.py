@@ -107,8 +107,10 @@ async def run_owner(
                 version=__version__,
             )
             port = tcp.getsockname()[1] if tcp else settings.port
-            loader, calls = ServiceLoader(settings).start(), CallTracker()
+            # The tokens before the loader's thread starts: on a Chroma server they import Chroma, and two threads
+            # importing it at once can meet its modules half made.
             identity = Identity(settings.namespace, token_book(settings) if settings.auth else None)
+            loader, calls = ServiceLoader(settings).start(), CallTracker()
             runtime = MemoryRuntime(loader, calls, about)
             mcp = build_server(runtime, identity, public_url=http_url(settings.host, port).removesuffix("/mcp"))
             if on_owned is not None:
