@@ -27,7 +27,7 @@ from mcp_memory.core.service import MemoryService
 from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
 from mcp_memory.serve.shared_tokens import SharedTokens
 from mcp_memory.serve.tokens import TokenStore
-from mcp_memory.storage.chroma_coordination import FOLLOW_EVERY, TURNS, SharedStore, place
+from mcp_memory.storage.chroma_coordination import TURNS, SharedStore, place
 from mcp_memory.storage.chroma_store import ChromaServer, configured_store
 from mcp_memory.storage.coordination import Change
 from mcp_memory.storage.history import History
@@ -266,29 +266,29 @@ def test_a_server_that_stalled_past_its_lease_numbers_its_record_after_the_taker
     assert replayed.followed is not None and replayed.followed[1] == 2
 
 
-def test_a_record_the_chroma_server_refused_is_published_with_the_next_turn(
+def test_a_turn_whose_record_the_chroma_server_refused_is_left_to_its_lease_and_its_taker_has_all_rebuild(
     chroma_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     writer, _ = coordination(chroma_url, tmp_path / "writer")
+    other, _ = coordination(chroma_url, tmp_path / "other")
     reader, given = coordination(chroma_url, tmp_path / "reader")
     journal = writer._journal
-    add = journal.add
 
     def refused(*args: Any, **kwargs: Any) -> None:
         raise OSError("connection reset")
 
-    monkeypatch.setattr(journal, "add", refused)
-    with writer.writing("late"):  # the write is done and stays acknowledged: no error for it
-        writer.note_ids("late", ["first"])
-    reader.catch_up("late")
-    assert given == []
-    monkeypatch.setattr(journal, "add", add)
-    with writer.writing("late"):
-        writer.note_ids("late", ["second"])
-    time.sleep(FOLLOW_EVERY)  # the reader asks again once the second since it last asked is over
+    with monkeypatch.context() as patched:
+        patched.setattr(journal, "add", refused)
+        with writer.writing("late"):  # the write is done and stays acknowledged: no error for it
+            writer.note_ids("late", ["first"])
+    turns = ChromaServer(chroma_url).client().get_collection(TURNS, embedding_function=None)
+    assert turns.get(ids=["late"])["ids"] == ["late"]  # not ended: left to its lease
+    turns.update(ids=["late"], metadatas=[{"until": time.time() - 1}])  # as if its 30 s were over
+    with other.writing("late"):
+        other.note_ids("late", ["second"])
     reader.catch_up("late")
     [replayed] = given
-    assert replayed.ids == {"first", "second"} and replayed.rebuild
+    assert replayed.rebuild and replayed.ids == {"second"}
 
 
 def test_a_server_keeps_its_name_across_restarts_so_its_own_records_are_not_replayed_to_it(tmp_path: Path) -> None:

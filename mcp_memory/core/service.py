@@ -419,11 +419,12 @@ class MemoryService:
         if stale:
             log.warning("rebuilding the keyword index of %s", ", ".join(stale))
         for namespace in stale:
-            with self._turns.writing(namespace, publish=False):
+            with self._turns.writing(namespace):  # a write to the store: other servers hear of it
                 moved = [r.id for batch in self._store.scan(namespace, "superseded") for r in batch]
                 if twice := [r.id for r in self._store.get(namespace, moved, "live")]:
                     log.warning("finishing the superseding of %d memories in %s", len(twice), namespace)
                     self._store.delete(namespace, twice, "live")
+            with self._turns.writing(namespace, publish=False):
                 self._index(namespace)
         return stale
 

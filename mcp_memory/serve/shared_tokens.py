@@ -51,6 +51,8 @@ class SharedTokens:
         """Move the tokens of a data directory's file here, once: the server now shares its tokens. A name
         already here keeps the token it has; the file is renamed, so that nothing revoked here returns."""
         records = tokens.records()
+        with translated("store the token"):  # a file, even an empty one, means the first token was made
+            first_added(self._tokens, FIRST, {"mark": "made"})
         for record in records:
             try:
                 self._keep(record)

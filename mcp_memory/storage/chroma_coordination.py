@@ -8,7 +8,9 @@ Two collections of the Chroma server hold what the servers share besides the mem
   renewed while held: a server that died holding one is taken over once the lease ran out, and the
   taker publishes a rebuild, since the dead server may have written without saying so. A server that
   waits for a turn leaves a mark there; one that held the turn a moment ago pauses for it before
-  taking the turn again, so that a busy server cannot keep a namespace to itself.
+  taking the turn again, so that a busy server cannot keep a namespace to itself. A turn whose journal
+  record the Chroma server refused is not ended but left to its lease, so that its taker has every
+  server rebuild: the write stays acknowledged, and no server is left without it.
 - `mcp-memory-journal`: one record per write turn, numbered 1, 2, 3… per namespace. Only the turn's
   holder numbers, after reading every record before its own, so the numbers are gapless and in order.
   A record names the memories whose keyword entries changed and the history events logged: ids,
@@ -73,6 +75,7 @@ class Cursors(Protocol):
 class _Turn:
     holder: str
     taken_over: bool  # from a server that let its lease run out
+    kept: bool = False  # left to its lease at the end, not released
 
 
 class SharedStore:
@@ -90,7 +93,6 @@ class SharedStore:
         self._searched: dict[str, float] = {}  # when each namespace's journal was last searched in full
         self._pruned: dict[str, float] = {}
         self._released: dict[str, float] = {}  # when this server last ended each namespace's turn
-        self._unpublished: dict[str, Change] = {}  # changes whose record could not be written, for the next turn
         self._guard = threading.Lock()
         self._open = threading.local()  # the change of the turn this thread holds
         with translated("open the journal"):
@@ -114,15 +116,15 @@ class SharedStore:
                 if turn.taken_over and self._follower is not None:
                     # What the server that died wrote may be unknown here too.
                     self._follower(Change(namespace, rebuild=True))
-                change = self._unpublished.pop(namespace, None) or Change(namespace)
-                change.server, change.rebuild = self.server, change.rebuild or turn.taken_over
+                change = Change(namespace, rebuild=turn.taken_over, server=self.server)
                 self._open.change = change
                 try:
                     yield
                 finally:
                     self._open.change = None
-                    if not change.empty:
-                        self._publish(change, turn)
+                    # A record the Chroma server refused: the write stays acknowledged, and the turn is left to
+                    # its lease, whose taker has every server rebuild.
+                    turn.kept = not change.empty and not self._publish(change, turn)
 
     def catch_up(self, namespace: str) -> None:
         started = time.monotonic()
@@ -158,14 +160,17 @@ class SharedStore:
         """Hold the namespace's turn, renewing its lease meanwhile."""
         turn = self._acquire(namespace, f"{self.server}/{uuid.uuid4().hex}")
         stop = threading.Event()
-        renewer = threading.Thread(target=self._renew, args=(namespace, turn, stop), name="mcp-memory-lease")
+        renewer = threading.Thread(
+            target=self._renew, args=(namespace, turn, stop), name="mcp-memory-lease", daemon=True
+        )
         renewer.start()
         try:
             yield turn
         finally:
             stop.set()
             renewer.join()
-            self._release(namespace, turn)
+            if not turn.kept:
+                self._release(namespace, turn)
 
     def _acquire(self, namespace: str, holder: str) -> _Turn:
         self._let_others_in(namespace)
@@ -181,9 +186,8 @@ class SharedStore:
                     with translated("take the write turn"):
                         self._turns.delete(ids=[waiting])
                 return _Turn(holder, taken_over=owed or bool(kept.get("taken_over")))
-            if not kept:  # its holder ended the turn between the add and the read
-                continue
-            if float(kept["until"]) < time.time():
+            # (An empty read: its holder ended the turn between the add and the read; wait a moment, and again.)
+            if kept and float(kept["until"]) < time.time():
                 # Its holder died, or stalled: the turn is taken over, and the taker has every server rebuild.
                 log.warning("taking over the write turn of %s from %s, whose lease ran out", namespace, kept)
                 with translated("take over the write turn"):
@@ -273,47 +277,48 @@ class SharedStore:
             self._cursors.set_followed(self._cursor(namespace), last)
             return True
 
-    def _publish(self, change: Change, turn: _Turn) -> None:
-        """Append the turn's change to the journal; kept for the next turn if the Chroma server refuses."""
-        for attempt in range(ATTEMPTS):
-            try:
-                self._append(change, turn)
-                return
-            except Exception:
-                log.exception("writing the journal of %s failed (attempt %d)", change.namespace, attempt + 1)
-                time.sleep(0.1 * 2**attempt)
-        # The write itself is done and stays acknowledged; other servers hear of it with this server's next
-        # turn of the namespace, and, as its record was late, rebuild.
-        change.rebuild = True
-        self._unpublished[change.namespace] = change
-
-    def _append(self, change: Change, turn: _Turn) -> None:
+    def _publish(self, change: Change, turn: _Turn) -> bool:
+        """Append the turn's change to the journal, in records of at most `CHUNK` ids and events; False if the
+        Chroma server refused, after `ATTEMPTS` tries. A try resumes after the records already written."""
         ids, events = sorted(change.ids), change.events
         pieces = max(1, -(-len(ids) // CHUNK), -(-len(events) // CHUNK))
-        number, now = self._followed(change.namespace), time.time()
-        piece = 0
-        while piece < pieces:
-            number += 1
-            body = {
+        bodies = [
+            {
                 "ids": ids[piece * CHUNK : (piece + 1) * CHUNK],
                 "events": [_event_json(e) for e in events[piece * CHUNK : (piece + 1) * CHUNK]],
                 "rebuild": change.rebuild,
             }
-            metadata = {"namespace": change.namespace, "number": number, "server": self.server, "at": now}
+            for piece in range(pieces)
+        ]
+        for attempt in range(ATTEMPTS):
+            try:
+                while bodies:
+                    self._append(change.namespace, bodies[0], bodies, turn)
+                    bodies.pop(0)
+                self._prune(change.namespace, time.time())
+                return True
+            except Exception:
+                log.exception("writing the journal of %s failed (attempt %d)", change.namespace, attempt + 1)
+                time.sleep(0.1 * 2**attempt)
+        return False
+
+    def _append(self, namespace: str, body: dict[str, Any], bodies: list[dict[str, Any]], turn: _Turn) -> None:
+        """Write one record, numbered after the last; a record whose reply was lost is found written."""
+        while True:
+            number = self._followed(namespace) + 1
+            metadata = {"namespace": namespace, "number": number, "server": self.server, "at": time.time()}
             metadata |= {"turn": turn.holder, "change": json.dumps(body, separators=(",", ":"))}
             with translated("write the journal"):
-                kept = first_added(self._journal, _record_id(change.namespace, number), metadata)
-            if kept.get("turn") != turn.holder:
-                # Another server took the turn over (this one stalled past its lease) and numbered first: its
-                # writes and these ran side by side, so every server rebuilds; this record goes after its.
-                log.error("the write turn of %s was taken over while held", change.namespace)
-                self._cursors.set_followed(self._cursor(change.namespace), number - 1)
-                self._catch_up(change.namespace, rebuilding=True)
-                number, change.rebuild = self._followed(change.namespace), True
-                continue
-            self._cursors.set_followed(self._cursor(change.namespace), number)
-            piece += 1
-        self._prune(change.namespace, now)
+                kept = first_added(self._journal, _record_id(namespace, number), metadata)
+            if kept.get("turn") == turn.holder:
+                self._cursors.set_followed(self._cursor(namespace), number)
+                return
+            # Another server took the turn over (this one stalled past its lease) and numbered first: its writes
+            # and these ran side by side, so every server rebuilds; this record goes after its.
+            log.error("the write turn of %s was taken over while held", namespace)
+            self._catch_up(namespace, rebuilding=True)
+            for later in bodies:
+                later["rebuild"] = True
 
     def _prune(self, namespace: str, now: float) -> None:
         if now - self._pruned.get(namespace, 0.0) < PRUNE_EVERY:
