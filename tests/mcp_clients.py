@@ -134,6 +134,11 @@ def http_server(data_dir: Path, *args: str, namespaces: tuple[str, ...] = TEST_N
             proc.wait(timeout=10)
 
 
+def server_token(url: str) -> str:
+    """The token `http_server` made for the server at `url`."""
+    return _server_tokens[urlsplit(url).netloc]
+
+
 def wait_for_http(url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

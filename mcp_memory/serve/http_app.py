@@ -8,10 +8,12 @@ name resolve there; so a request whose Host or Origin is not this server's own a
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from starlette.requests import Request
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcp_memory.core.config import Settings
@@ -50,12 +52,14 @@ def transport_security(settings: Settings, port: int) -> TransportSecuritySettin
     )
 
 
-def build_http_app(mcp: MCPServer, settings: Settings, port: int) -> ASGIApp:
+def build_http_app(mcp: MCPServer, settings: Settings, port: int, pages: Sequence[BaseRoute] = ()) -> ASGIApp:
+    """`/mcp`, and the web `pages` beside it, behind the Host and Origin guard."""
     # The guard checks Host and Origin once, for every route; the MCP transport need not check them again.
     checked = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     app = mcp.streamable_http_app(
         host=settings.host, transport_security=checked, max_request_body_size=settings.max_body_bytes
     )
+    app.router.routes.extend(pages)
     return HostOriginGuard(app, transport_security(settings, port))
 
 

@@ -86,12 +86,16 @@ class Identity:
             raise AccessDenied("this request came with no connection to authorise it")
         return Caller(self._http_principal(request), _requested_namespace(request), source)
 
+    def open_principal(self) -> Principal:
+        """Who an HTTP caller is on a server without tokens (`--no-auth`, loopback only): as the socket."""
+        return Principal(name="open", default_namespace=self._default)
+
     def _http_principal(self, request: Request) -> Principal:
         user = request.scope.get("user")
         if isinstance(user, AuthenticatedUser) and isinstance(user.access_token, MemoryAccess):
             return user.access_token.principal
         if self.tokens is None:
-            return Principal(name="open", default_namespace=self._default)
+            return self.open_principal()
         # The bearer middleware refuses such requests before they reach a tool; never fall through to open.
         raise AccessDenied("this request carries no valid token: send 'Authorization: Bearer <token>'")
 

@@ -41,6 +41,8 @@ from mcp_memory.serve.runtime import CallTracker, MemoryRuntime, ServiceLoader
 from mcp_memory.serve.server import build_server
 from mcp_memory.serve.socket_transport import message_streams, read_hello
 from mcp_memory.serve.tokens import token_book
+from mcp_memory.serve.web_pages import web_routes
+from mcp_memory.serve.web_session import WebSessions
 
 log = logging.getLogger(__name__)
 DRAIN_SECONDS = 10.0
@@ -131,6 +133,7 @@ class _Owner:
     ) -> None:
         self._mcp = mcp
         self._port = port
+        self._pages = web_routes(runtime, WebSessions(identity))
         self._loader = runtime.loader
         self._calls = runtime.calls
         self._identity = identity
@@ -148,7 +151,7 @@ class _Owner:
     ) -> None:
         http = _HttpServer(
             uvicorn.Config(
-                self._counted(build_http_app(self._mcp, self._settings, self._port)),
+                self._counted(build_http_app(self._mcp, self._settings, self._port, self._pages)),
                 log_level=self._settings.log_level.lower(),
                 timeout_graceful_shutdown=int(DRAIN_SECONDS),
                 lifespan="on",

@@ -1,0 +1,163 @@
+"""The owner's web pages: see and tend your memory in a browser, at the same address as `/mcp`.
+
+Server-rendered (Jinja2 templates and one stylesheet, shipped in the package: nothing is fetched from
+elsewhere), usable without JavaScript. Every page reaches the memory through `MemoryRuntime`, as the MCP
+tools do, with the signed-in principal as the caller: a namespace the token does not grant is refused
+there, and a read-only token's forms are neither shown nor accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any
+from urllib.parse import quote
+
+import anyio.to_thread
+import jinja2
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from mcp_memory.core.errors import AccessDenied, MemoryServerError, NotFound
+from mcp_memory.core.principal import Caller, Principal
+from mcp_memory.core.validation import MAX_RECALL
+from mcp_memory.serve.runtime import MemoryRuntime
+from mcp_memory.serve.web_session import WebSession, WebSessions, csrf_ok, set_cookie
+
+SOURCE = "dashboard"  # the host name of what the pages write
+SHOWN = 20  # memories a list shows
+_FILES = resources.files("mcp_memory.serve")
+TEMPLATES = Jinja2Templates(
+    env=jinja2.Environment(loader=jinja2.FileSystemLoader(str(_FILES / "templates")), autoescape=True)
+)
+
+Handler = Callable[[Request, "Visit"], Awaitable[Response]]
+
+
+class Visit:
+    """One signed-in request: its session, who it is, and the runtime to ask."""
+
+    def __init__(self, request: Request, session: WebSession, principal: Principal, runtime: MemoryRuntime) -> None:
+        self.request, self.session, self.principal, self.runtime = request, session, principal, runtime
+
+    def caller(self, namespace: str | None = None) -> Caller:
+        return Caller(self.principal, namespace, SOURCE)
+
+    def page(self, template: str, status: int = 200, **context: Any) -> Response:
+        context |= {"principal": self.principal, "csrf": self.session.csrf, "can_write": self.principal.can_write}
+        return TEMPLATES.TemplateResponse(self.request, template, context, status_code=status)
+
+
+def web_routes(runtime: MemoryRuntime, sessions: WebSessions) -> list[BaseRoute]:
+    """The pages' routes, to add beside `/mcp`."""
+
+    def signed_in(handler: Handler, *, writes: bool = False) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            found = await anyio.to_thread.run_sync(sessions.of, request)
+            if found is None:
+                return RedirectResponse("/", status_code=303)
+            visit = Visit(request, *found, runtime)
+            if writes:
+                form = await request.form()
+                if not csrf_ok(visit.session, form.get("csrf")):
+                    return visit.page("error.html", 403, message="This form expired: reload the page and try again.")
+            try:
+                return await handler(request, visit)
+            except AccessDenied as exc:
+                return visit.page("error.html", 403, message=str(exc))
+            except NotFound as exc:
+                return visit.page("error.html", 404, message=str(exc))
+            except MemoryServerError as exc:
+                return visit.page("error.html", 400, message=str(exc))
+
+        return endpoint
+
+    async def home(request: Request) -> Response:
+        found = await anyio.to_thread.run_sync(sessions.of, request)
+        if found is None:
+            if sessions.open:  # nothing to sign in with: every visitor is the open principal
+                return _signed_in_response(sessions.sign_in(None))
+            return TEMPLATES.TemplateResponse(request, "signin.html", {"error": None})
+        visit = Visit(request, *found, runtime)
+        status = await runtime.status(visit.caller())
+        counts = dict.fromkeys(visit.principal.namespaces or (), 0) | (status.namespaces or {})
+        return visit.page("namespaces.html", namespaces=sorted(counts.items()), owner=status)
+
+    async def sign_in(request: Request) -> Response:
+        form = await request.form()
+        token = form.get("token")
+        made = await anyio.to_thread.run_sync(sessions.sign_in, token.strip() if isinstance(token, str) else None)
+        if made is None:
+            return TEMPLATES.TemplateResponse(
+                request, "signin.html", {"error": "That token is not valid here."}, status_code=401
+            )
+        return _signed_in_response(made)
+
+    async def sign_out(request: Request, visit: Visit) -> Response:
+        sessions.sign_out(request)
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie("mcp_memory_session", path="/")
+        return response
+
+    async def memories(request: Request, visit: Visit) -> Response:
+        namespace = request.path_params["namespace"]
+        query = request.query_params.get("q", "").strip()
+        if query:
+            found = await runtime.recall(visit.caller(namespace), query, limit=min(SHOWN, MAX_RECALL), explain=True)
+            return visit.page("memories.html", namespace=namespace, query=query, recalled=found.memories, recent=None)
+        recent = await runtime.recent(visit.caller(namespace), limit=SHOWN)
+        return visit.page("memories.html", namespace=namespace, query="", recalled=None, recent=recent.memories)
+
+    async def memory(request: Request, visit: Visit) -> Response:
+        namespace, memory_id = request.path_params["namespace"], request.path_params["memory_id"]
+        caller = visit.caller(namespace)
+        history = await runtime.history(caller, memory_id)
+        detail = await runtime.memory(caller, memory_id) if history.state in ("live", "superseded") else None
+        return visit.page("memory.html", namespace=namespace, history=history, memory=detail)
+
+    async def forget(request: Request, visit: Visit) -> Response:
+        namespace = request.path_params["namespace"]
+        form = await request.form()
+        ids = [str(i) for i in form.getlist("id")]
+        if not ids:
+            return visit.page("error.html", 400, message="Choose at least one memory to forget.")
+        caller = visit.caller(namespace)
+        if form.get("confirm") != "yes":  # first what would go, for the person to check
+            planned = await runtime.forget(caller, ids, dry_run=True)
+            return visit.page("forget.html", namespace=namespace, planned=planned)
+        done = await runtime.forget(caller, ids)
+        return RedirectResponse(f"/n/{quote(namespace)}?forgot={len(done.forgotten)}", status_code=303)
+
+    return [
+        Route("/", home, methods=["GET"]),
+        Route("/signin", sign_in, methods=["POST"]),
+        Route("/signout", signed_in(sign_out, writes=True), methods=["POST"]),
+        Route("/n/{namespace}", signed_in(memories), methods=["GET"]),
+        Route("/n/{namespace}/m/{memory_id}", signed_in(memory), methods=["GET"]),
+        Route("/n/{namespace}/forget", signed_in(forget, writes=True), methods=["POST"]),
+        Mount("/static", StaticFiles(directory=str(_FILES / "static")), name="static"),
+    ]
+
+
+def _signed_in_response(made: tuple[str, WebSession] | None) -> Response:
+    assert made is not None
+    response = RedirectResponse("/", status_code=303)
+    set_cookie(response, made[0])
+    return response
+
+
+def relevance(similarity: float) -> str:
+    """A recall's similarity of meaning as a person reads it."""
+    if similarity >= 0.6:
+        return "close in meaning"
+    if similarity >= 0.4:
+        return "related in meaning"
+    if similarity >= 0.25:
+        return "loosely related"
+    return "distant in meaning"
+
+
+TEMPLATES.env.filters["relevance"] = relevance

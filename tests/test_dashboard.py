@@ -1,0 +1,194 @@
+"""The owner's web pages, route by route, with Starlette's test client: signing in, what a token may see and
+do, and the refusals (no session, foreign namespace, read-only token, missing CSRF token, foreign Origin).
+The service behind them is the real one (Chroma on disk), with the fake embedder."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import anyio
+import httpx2
+import pytest
+from conftest import open_test_service
+from mcp_clients import http_server, http_session, server_token, structured
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from mcp_memory.core.config import Settings
+from mcp_memory.core.models import OwnerInfo
+from mcp_memory.core.service import MemoryService
+from mcp_memory.serve.http_app import HostOriginGuard, transport_security
+from mcp_memory.serve.identity import Identity
+from mcp_memory.serve.runtime import CallTracker, MemoryRuntime, ServiceLoader
+from mcp_memory.serve.tokens import TokenStore
+from mcp_memory.serve.web_pages import web_routes
+from mcp_memory.serve.web_session import COOKIE, WebSessions
+
+ORIGIN = "http://127.0.0.1:8765"
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@dataclass
+class Site:
+    service: MemoryService
+    tokens: TokenStore
+    app: HostOriginGuard
+
+    def client(self, token: str | None = None) -> TestClient:
+        """A browser, signed in with `token` when given."""
+        browser = TestClient(self.app, base_url=ORIGIN, headers={"Origin": ORIGIN}, follow_redirects=False)
+        if token is not None:
+            signed = browser.post("/signin", data={"token": token})
+            assert signed.status_code == 303, signed.text
+        return browser
+
+
+def build_site(data_dir: Path, *, auth: bool = True) -> Site:
+    settings = Settings(data_dir=data_dir)
+    service = open_test_service(settings)
+    loader = ServiceLoader(settings)
+    loader._future.set_result(service)  # loaded already: the pages need no model of their own
+    about = OwnerInfo(pid=1, http=None, started_at=datetime.now(UTC), version="test", data_dir="", socket="")
+    runtime = MemoryRuntime(loader, CallTracker(), about)
+    tokens = TokenStore(data_dir)
+    identity = Identity("default", tokens if auth else None)
+    pages = Starlette(routes=web_routes(runtime, WebSessions(identity)))
+    return Site(service, tokens, HostOriginGuard(pages, transport_security(Settings(port=8765), 8765)))
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    yield build_site(tmp_path / "data")
+
+
+def csrf(page: str) -> str:
+    found = CSRF.search(page)
+    assert found, page
+    return found.group(1)
+
+
+def test_without_a_session_every_page_leads_to_the_sign_in_form(site: Site) -> None:
+    browser = site.client()
+    assert "Access token" in browser.get("/").text
+    for path in ("/n/alice", "/n/alice/m/" + "0" * 32):
+        assert browser.get(path).headers["location"] == "/"
+    assert browser.post("/n/alice/forget", data={"id": "0" * 32}).headers["location"] == "/"
+    refused = browser.post("/signin", data={"token": "mcpm_not-a-token"})
+    assert refused.status_code == 401 and "not valid" in refused.text
+
+
+def test_a_token_signs_in_with_a_strict_httponly_cookie_and_sees_only_its_namespaces(site: Site) -> None:
+    site.service.remember("alice", "Alice's editor is Helix")
+    site.service.remember("bob", "Bob's editor is Emacs")
+    token = site.tokens.create("alice-laptop", ["alice"])
+    browser = site.client()
+    signed = browser.post("/signin", data={"token": token})
+    cookie = signed.headers["set-cookie"]
+    assert f"{COOKIE}=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie and token not in cookie
+    home = browser.get("/").text
+    assert "/n/alice" in home and "/n/bob" not in home
+    refused = browser.get("/n/bob")
+    assert refused.status_code == 403 and "does not grant namespace &#39;bob&#39;" in refused.text
+    assert "Emacs" not in browser.get("/n/bob?q=editor").text
+
+
+def test_search_shows_the_memory_and_why_it_ranked_and_the_detail_shows_its_history(site: Site) -> None:
+    kept = site.service.remember("alice", "The staging database is called Quokka", tags=["infra"]).id
+    site.service.remember("alice", "Lunch is at noon on Fridays")
+    browser = site.client(site.tokens.create("alice", ["alice"]))
+    listed = browser.get("/n/alice").text
+    assert "Quokka" in listed and "Lunch" in listed  # remembered last, newest first
+    found = browser.get("/n/alice", params={"q": "Quokka"}).text
+    assert f"/n/alice/m/{kept}" in found and "shares words" in found and "% similar" in found
+    detail = browser.get(f"/n/alice/m/{kept}").text
+    assert "The staging database is called Quokka" in detail and "created" in detail and "infra" in detail
+    assert browser.get("/n/alice/m/" + "0" * 32).status_code == 404
+
+
+def test_forgetting_shows_what_would_go_then_forgets_it_for_every_host(site: Site) -> None:
+    gone = site.service.remember("alice", "The wifi password hint is the office plant").id
+    kept = site.service.remember("alice", "The office plant is a fern").id
+    browser = site.client(site.tokens.create("alice", ["alice"]))
+    token = csrf(browser.get("/n/alice").text)
+    planned = browser.post("/n/alice/forget", data={"csrf": token, "id": gone})
+    assert planned.status_code == 200 and "cannot be undone" in planned.text and "wifi password" in planned.text
+    assert site.service.history("alice", gone).state == "live"  # nothing changed yet
+    done = browser.post("/n/alice/forget", data={"csrf": token, "id": gone, "confirm": "yes"})
+    assert done.status_code == 303 and done.headers["location"] == "/n/alice?forgot=1"
+    assert [m.id for m in site.service.recall("alice", "office plant", limit=10).memories] == [kept]
+    assert "forgotten" in browser.get(f"/n/alice/m/{gone}").text
+
+
+def test_a_form_without_its_csrf_token_or_from_another_origin_changes_nothing(site: Site) -> None:
+    memory = site.service.remember("alice", "The deploy key rotates monthly").id
+    browser = site.client(site.tokens.create("alice", ["alice"]))
+    for sent in ({"id": memory, "confirm": "yes"}, {"id": memory, "confirm": "yes", "csrf": "forged"}):
+        assert browser.post("/n/alice/forget", data=sent).status_code == 403
+    token = csrf(browser.get("/n/alice").text)
+    foreign = browser.post(
+        "/n/alice/forget",
+        data={"id": memory, "confirm": "yes", "csrf": token},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert foreign.status_code == 403
+    assert site.service.history("alice", memory).state == "live"
+
+
+def test_a_read_only_token_sees_no_write_controls_and_cannot_forget(site: Site) -> None:
+    memory = site.service.remember("alice", "The standup is at nine").id
+    browser = site.client(site.tokens.create("auditor", ["alice"], read_only=True))
+    page = browser.get("/n/alice").text
+    assert "The standup is at nine" in page and "Forget" not in page and "read-only" in page
+    token = csrf(page)
+    refused = browser.post("/n/alice/forget", data={"csrf": token, "id": memory, "confirm": "yes"})
+    assert refused.status_code == 403 and "read-only" in refused.text
+    assert site.service.history("alice", memory).state == "live"
+
+
+def test_a_revoked_token_signs_its_sessions_out_at_once(site: Site) -> None:
+    browser = site.client(site.tokens.create("short-lived", ["alice"]))
+    assert browser.get("/n/alice").status_code == 200
+    site.tokens.revoke("short-lived")
+    assert browser.get("/n/alice").headers["location"] == "/"
+
+
+def test_signing_out_ends_the_session(site: Site) -> None:
+    browser = site.client(site.tokens.create("alice", ["alice"]))
+    token = csrf(browser.get("/").text)
+    assert browser.post("/signout", data={"csrf": token}).status_code == 303
+    assert browser.get("/n/alice").headers["location"] == "/"
+
+
+def test_an_open_server_lets_a_visitor_in_without_a_token(tmp_path: Path) -> None:
+    site = build_site(tmp_path / "data", auth=False)
+    site.service.remember("default", "Open servers are for a trusted setup")
+    browser = site.client()
+    assert browser.get("/").status_code == 303  # a session is made on the first visit
+    assert "Open servers" in browser.get("/n/default").text
+
+
+def test_the_stylesheet_ships_in_the_package(site: Site) -> None:
+    served = site.client().get("/static/dashboard.css")
+    assert served.status_code == 200 and "font" in served.text
+
+
+def test_the_owner_serves_the_pages_beside_mcp(data_dir: Path) -> None:
+    """A real `mcp-memory serve`: what a host remembered over MCP is on the page, behind the same token."""
+    with http_server(data_dir) as url:
+        base = url.removesuffix("/mcp")
+
+        async def remember() -> str:
+            async with http_session(url, "claude-code", "alice") as session:
+                said = await session.call_tool("remember", {"content": "The release train leaves on Thursdays"})
+                return str(structured(said)["id"])
+
+        memory = anyio.run(remember)
+        with httpx2.Client(base_url=base, headers={"Origin": base}, follow_redirects=False) as browser:
+            assert "Access token" in browser.get("/").text
+            assert browser.post("/signin", data={"token": server_token(url)}).status_code == 303
+            page = browser.get("/n/alice", params={"q": "release train"}).text
+            assert f"/n/alice/m/{memory}" in page and "claude-code" in page
