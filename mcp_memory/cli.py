@@ -251,6 +251,27 @@ def history(
 
 
 @app.command()
+def dashboard(
+    no_open: Annotated[bool, typer.Option("--no-open", help="Only print the link; open no browser.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Open the server's web pages in a browser, signed in by a one-time link (it works once, within 2 minutes).
+
+    The link comes from the server over its private socket, so it signs in this machine's user, with every
+    namespace; starts the server if none runs.
+    """
+    from mcp_memory.core.models import DashboardLink
+
+    link = _call("dashboard_link", {}, DashboardLink, None, data_dir)
+    typer.echo(link.url)
+    if not no_open:
+        import webbrowser
+
+        if not webbrowser.open(link.url):
+            typer.echo("no browser could be opened here: open the link above within two minutes", err=True)
+
+
+@app.command()
 def stats(data_dir: DataDir = None, as_json: AsJson = False) -> None:
     """Show the store's location, model and memory count per namespace (starting the server if needed)."""
     from mcp_memory.serve.client import read_status

@@ -14,12 +14,13 @@ import anyio
 import httpx2
 import pytest
 from conftest import open_test_service
-from mcp_clients import http_server, http_session, server_token, structured
+from mcp_clients import cli, error_text, http_server, http_session, server_token, structured
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from mcp_memory.core.config import Settings
 from mcp_memory.core.models import OwnerInfo
+from mcp_memory.core.principal import Principal
 from mcp_memory.core.service import MemoryService
 from mcp_memory.serve.http_app import HostOriginGuard, transport_security
 from mcp_memory.serve.identity import Identity
@@ -36,6 +37,7 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 class Site:
     service: MemoryService
     tokens: TokenStore
+    sessions: WebSessions
     app: HostOriginGuard
 
     def client(self, token: str | None = None) -> TestClient:
@@ -55,9 +57,9 @@ def build_site(data_dir: Path, *, auth: bool = True) -> Site:
     about = OwnerInfo(pid=1, http=None, started_at=datetime.now(UTC), version="test", data_dir="", socket="")
     runtime = MemoryRuntime(loader, CallTracker(), about)
     tokens = TokenStore(data_dir)
-    identity = Identity("default", tokens if auth else None)
-    pages = Starlette(routes=web_routes(runtime, WebSessions(identity)))
-    return Site(service, tokens, HostOriginGuard(pages, transport_security(Settings(port=8765), 8765)))
+    sessions = WebSessions(Identity("default", tokens if auth else None))
+    pages = Starlette(routes=web_routes(runtime, sessions))
+    return Site(service, tokens, sessions, HostOriginGuard(pages, transport_security(Settings(port=8765), 8765)))
 
 
 @pytest.fixture
@@ -192,3 +194,33 @@ def test_the_owner_serves_the_pages_beside_mcp(data_dir: Path) -> None:
             assert browser.post("/signin", data={"token": server_token(url)}).status_code == 303
             page = browser.get("/n/alice", params={"q": "release train"}).text
             assert f"/n/alice/m/{memory}" in page and "claude-code" in page
+
+
+def test_a_sign_in_link_works_once(site: Site) -> None:
+    site.service.remember("bob", "Bob keeps the spare keys")
+    local = Principal(name="local", default_namespace="default")  # the owner's socket: every namespace
+    code = site.sessions.link(local)
+    browser = site.client()
+    signed = browser.get(f"/signin/{code}")
+    assert signed.status_code == 303 and COOKIE in signed.headers["set-cookie"]
+    assert "spare keys" in browser.get("/n/bob").text
+    again = site.client().get(f"/signin/{code}")
+    assert again.status_code == 401 and "used already" in again.text
+
+
+def test_mcp_memory_dashboard_prints_a_link_that_signs_this_machine_s_user_in(data_dir: Path) -> None:
+    """`mcp-memory dashboard --no-open` asks the running server over its socket; an HTTP host may not."""
+    with http_server(data_dir) as url:
+
+        async def remember_then_ask_over_http() -> str:
+            async with http_session(url, "claude-code", "alice") as session:
+                await session.call_tool("remember", {"content": "The release train leaves on Thursdays"})
+                return error_text(await session.call_tool("dashboard_link", {}))
+
+        assert "for this machine's terminal" in anyio.run(remember_then_ask_over_http)
+        link = cli(data_dir, "dashboard", "--no-open").stdout.strip()
+        base = url.removesuffix("/mcp")
+        assert link.startswith(f"{base}/signin/")
+        with httpx2.Client(base_url=base, headers={"Origin": base}, follow_redirects=False) as browser:
+            assert browser.get(link).status_code == 303
+            assert "release train" in browser.get("/n/alice").text

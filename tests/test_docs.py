@@ -16,6 +16,7 @@ COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
 
 def test_every_command_is_listed() -> None:
     assert COMMANDS == [
+        "dashboard",
         "export",
         "forget",
         "history",

@@ -18,7 +18,7 @@ from texts import QUESTION, long_note
 
 from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
 from mcp_memory.serve.tokens import TokenStore
-from mcp_memory.serve.transfer_tools import TRANSFER_TOOLS
+from mcp_memory.serve.transfer_tools import CLI_TOOLS
 
 TURNS = ["Did the deploy go out?", "Yes, twice last year.", "Which region was it?", "Frankfurt, on a Tuesday."]
 
@@ -154,7 +154,7 @@ async def test_hosts_do_not_see_the_transfer_tools_and_tokens_transfer_only_what
     with http_server(data_dir) as url:
         async with http_session(url, "claude-desktop", "alice") as session:
             listed = {tool.name for tool in (await session.list_tools()).tools}
-            assert listed == {"remember", "remember_many", "recall", "forget"} and not listed & TRANSFER_TOOLS
+            assert listed == {"remember", "remember_many", "recall", "forget"} and not listed & CLI_TOOLS
             await session.call_tool("remember", {"content": "Alice's locker code is on the team wiki."})
         async with http_session(url, "script", token=reader) as session:
             page = structured(await session.call_tool("export_memories", {}))

@@ -365,6 +365,13 @@ class OwnerInfo(_Owner):
     socket: str
 
 
+class DashboardLink(BaseModel):
+    """A one-time sign-in link to the owner's web pages (`mcp-memory dashboard`)."""
+
+    url: str
+    expires_in: int = Field(description="Seconds it stays valid; it works once.")
+
+
 class OwnerStatus(_Owner):
     """What `memory://status` says: where the data lives is shown to local callers only."""
 

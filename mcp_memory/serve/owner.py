@@ -15,7 +15,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +27,7 @@ from anyio.abc import SocketStream
 from anyio.streams.buffered import BufferedByteReceiveStream
 from filelock import FileLock, Timeout
 from mcp.server.mcpserver import MCPServer
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_memory import __version__
@@ -41,7 +42,7 @@ from mcp_memory.serve.runtime import CallTracker, MemoryRuntime, ServiceLoader
 from mcp_memory.serve.server import build_server
 from mcp_memory.serve.socket_transport import message_streams, read_hello
 from mcp_memory.serve.tokens import token_book
-from mcp_memory.serve.web_pages import web_routes
+from mcp_memory.serve.web_pages import add_dashboard_tool, web_routes
 from mcp_memory.serve.web_session import WebSessions
 
 log = logging.getLogger(__name__)
@@ -115,9 +116,11 @@ async def run_owner(
             loader, calls = ServiceLoader(settings).start(), CallTracker()
             runtime = MemoryRuntime(loader, calls, about)
             mcp = build_server(runtime, identity, public_url=http_url(settings.host, port).removesuffix("/mcp"))
+            sessions = WebSessions(identity)
+            add_dashboard_tool(mcp, sessions, about.http.removesuffix("/mcp") if about.http else None)
             if on_owned is not None:
                 on_owned(about)
-            owner = _Owner(mcp, runtime, identity, settings, port)
+            owner = _Owner(mcp, runtime, identity, settings, port, web_routes(runtime, sessions))
             try:
                 await owner.serve(files, about, tcp, signals, idle_exit)
             finally:
@@ -129,11 +132,17 @@ async def run_owner(
 
 class _Owner:
     def __init__(
-        self, mcp: MCPServer, runtime: MemoryRuntime, identity: Identity, settings: Settings, port: int
+        self,
+        mcp: MCPServer,
+        runtime: MemoryRuntime,
+        identity: Identity,
+        settings: Settings,
+        port: int,
+        pages: Sequence[BaseRoute],
     ) -> None:
         self._mcp = mcp
         self._port = port
-        self._pages = web_routes(runtime, WebSessions(identity))
+        self._pages = pages
         self._loader = runtime.loader
         self._calls = runtime.calls
         self._identity = identity

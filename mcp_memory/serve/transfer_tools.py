@@ -21,7 +21,8 @@ from mcp_memory.core.principal import Caller
 from mcp_memory.serve.owner_files import CLI_CLIENT
 from mcp_memory.serve.runtime import MemoryRuntime
 
-TRANSFER_TOOLS = frozenset({"export_memories", "import_memories"})
+# Listed to the CLI alone: the transfer tools, and the dashboard's sign-in link (`web_pages.py`).
+CLI_TOOLS = frozenset({"export_memories", "import_memories", "dashboard_link"})
 T = TypeVar("T")
 Call = Callable[[Context, Callable[[Caller], Awaitable[Any]]], Awaitable[Any]]
 
@@ -55,14 +56,14 @@ def add_transfer_tools(mcp: MCPServer, runtime: MemoryRuntime, call: Call) -> No
 
 
 async def hide_transfer_tools(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-    """Middleware: leave the transfer tools out of every tool list but the CLI's."""
+    """Middleware: leave the CLI's own tools out of every tool list but the CLI's."""
     result = await call_next(ctx)
     if ctx.method != "tools/list" or _client(ctx) == CLI_CLIENT:
         return result
     if isinstance(result, dict):  # the wire form, as the SDK hands it back
-        return {**result, "tools": [t for t in result.get("tools", []) if t.get("name") not in TRANSFER_TOOLS]}
+        return {**result, "tools": [t for t in result.get("tools", []) if t.get("name") not in CLI_TOOLS]}
     if isinstance(result, ListToolsResult):
-        return result.model_copy(update={"tools": [t for t in result.tools if t.name not in TRANSFER_TOOLS]})
+        return result.model_copy(update={"tools": [t for t in result.tools if t.name not in CLI_TOOLS]})
     return result
 
 

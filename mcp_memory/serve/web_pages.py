@@ -15,6 +15,9 @@ from urllib.parse import quote
 
 import anyio.to_thread
 import jinja2
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import ToolAnnotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -22,10 +25,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from mcp_memory.core.errors import AccessDenied, MemoryServerError, NotFound
+from mcp_memory.core.models import DashboardLink
 from mcp_memory.core.principal import Caller, Principal
 from mcp_memory.core.validation import MAX_RECALL
+from mcp_memory.serve.identity import socket_principal
 from mcp_memory.serve.runtime import MemoryRuntime
-from mcp_memory.serve.web_session import WebSession, WebSessions, csrf_ok, set_cookie
+from mcp_memory.serve.web_session import LINK_LASTS, WebSession, WebSessions, csrf_ok, set_cookie
 
 SOURCE = "dashboard"  # the host name of what the pages write
 SHOWN = 20  # memories a list shows
@@ -96,6 +101,13 @@ def web_routes(runtime: MemoryRuntime, sessions: WebSessions) -> list[BaseRoute]
             )
         return _signed_in_response(made)
 
+    async def follow_link(request: Request) -> Response:
+        made = sessions.redeem(request.path_params["code"])
+        if made is None:
+            error = "That sign-in link was used already, or is over two minutes old: run `mcp-memory dashboard` again."
+            return TEMPLATES.TemplateResponse(request, "signin.html", {"error": error}, status_code=401)
+        return _signed_in_response(made)
+
     async def sign_out(request: Request, visit: Visit) -> Response:
         sessions.sign_out(request)
         response = RedirectResponse("/", status_code=303)
@@ -134,12 +146,27 @@ def web_routes(runtime: MemoryRuntime, sessions: WebSessions) -> list[BaseRoute]
     return [
         Route("/", home, methods=["GET"]),
         Route("/signin", sign_in, methods=["POST"]),
+        Route("/signin/{code}", follow_link, methods=["GET"]),
         Route("/signout", signed_in(sign_out, writes=True), methods=["POST"]),
         Route("/n/{namespace}", signed_in(memories), methods=["GET"]),
         Route("/n/{namespace}/m/{memory_id}", signed_in(memory), methods=["GET"]),
         Route("/n/{namespace}/forget", signed_in(forget, writes=True), methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(_FILES / "static")), name="static"),
     ]
+
+
+def add_dashboard_tool(mcp: MCPServer, sessions: WebSessions, url: str | None) -> None:
+    """`dashboard_link`, which `mcp-memory dashboard` calls over the owner's socket (listed to the CLI only)."""
+
+    @mcp.tool(annotations=ToolAnnotations(title="Dashboard link", read_only_hint=True))
+    async def dashboard_link() -> DashboardLink:
+        """A one-time link that signs this machine's user in to the server's web pages (`mcp-memory dashboard`)."""
+        principal = socket_principal.get()
+        if principal is None:  # an HTTP caller signs in with its own token instead
+            raise ToolError("sign-in links are for this machine's terminal: sign in on the page with a token")
+        if url is None:
+            raise ToolError("this server serves no HTTP, so no web pages: start it with `mcp-memory serve`")
+        return DashboardLink(url=f"{url}/signin/{sessions.link(principal)}", expires_in=int(LINK_LASTS))
 
 
 def _signed_in_response(made: tuple[str, WebSession] | None) -> Response:

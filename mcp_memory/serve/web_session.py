@@ -1,10 +1,11 @@
 """Signing in to the owner's web pages: a token becomes a session cookie, checked again on every request.
 
-A person signs in with an access token (the same tokens as MCP's). The cookie names a session kept in
-this process's memory, never the token; the session keeps the token, so that each request asks the
-token book again and a revoked token signs its sessions out at once. Cookies are HttpOnly and
-SameSite=Strict; every form that changes something carries the session's CSRF token, compared in
-constant time. With `serve --no-auth` the pages are open, as MCP is.
+A person signs in with an access token (the same tokens as MCP's), or follows a one-time link that
+`mcp-memory dashboard` asks the owner for over its private socket (this machine's user). The cookie
+names a session kept in this process's memory, never the token; the session keeps the token, so that
+each request asks the token book again and a revoked token signs its sessions out at once. Cookies
+are HttpOnly and SameSite=Strict; every form that changes something carries the session's CSRF
+token, compared in constant time. With `serve --no-auth` the pages are open, as MCP is.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from mcp_memory.serve.identity import Identity
 
 COOKIE = "mcp_memory_session"
 LASTS = 12 * 3600.0  # seconds a session stays signed in
+LINK_LASTS = 120.0  # seconds a one-time sign-in link stays valid
 MAX_SESSIONS = 1000  # the oldest are signed out beyond this many
 
 
 @dataclass
 class WebSession:
-    token: str | None  # None on an open server
+    token: str | None  # checked again on every request; None for a session without one:
+    principal: Principal | None = None  # the open server's visitor, or a one-time link's (this machine's user)
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     started: float = field(default_factory=time.monotonic)
 
@@ -37,6 +40,7 @@ class WebSessions:
     def __init__(self, identity: Identity) -> None:
         self._identity = identity
         self._sessions: dict[str, WebSession] = {}
+        self._links: dict[str, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -46,9 +50,31 @@ class WebSessions:
 
     def sign_in(self, token: str | None) -> tuple[str, WebSession] | None:
         """A new session for a valid token (any visitor, on an open server); None for an invalid one."""
-        if not self.open and (token is None or self._principal(token) is None):
+        if self.open:
+            return self._start(WebSession(None, self._identity.open_principal()))
+        if token is None or self._principal(token) is None:
             return None
-        sid, session = secrets.token_urlsafe(32), WebSession(None if self.open else token)
+        return self._start(WebSession(token))
+
+    def link(self, principal: Principal) -> str:
+        """A code that signs in once, within `LINK_LASTS` seconds, as `principal` (for `mcp-memory dashboard`)."""
+        code = secrets.token_urlsafe(32)
+        with self._lock:
+            now = time.monotonic()
+            self._links = {c: found for c, found in self._links.items() if now - found[1] <= LINK_LASTS}
+            self._links[code] = (principal, now)
+        return code
+
+    def redeem(self, code: str) -> tuple[str, WebSession] | None:
+        """A session for a sign-in link's code, which then works no more; None for a spent or stale code."""
+        with self._lock:
+            found = self._links.pop(code, None)
+        if found is None or time.monotonic() - found[1] > LINK_LASTS:
+            return None
+        return self._start(WebSession(None, found[0]))
+
+    def _start(self, session: WebSession) -> tuple[str, WebSession]:
+        sid = secrets.token_urlsafe(32)
         with self._lock:
             if len(self._sessions) >= MAX_SESSIONS:
                 del self._sessions[next(iter(self._sessions))]
@@ -66,7 +92,8 @@ class WebSessions:
         if session is None or time.monotonic() - session.started > LASTS:
             return None
         if session.token is None:
-            return session, self._identity.open_principal()
+            assert session.principal is not None
+            return session, session.principal
         principal = self._principal(session.token)
         return (session, principal) if principal is not None else None
 
