@@ -188,7 +188,8 @@ def recall(
         out.print("nothing recalled")
     for m in result.memories:
         out.print(
-            f"[bold]{m.score:.3f}[/bold] {m.id} [dim]{m.kind.value}, from {m.source}, {m.created_at:%Y-%m-%d}[/dim]"
+            f"[bold]{m.similarity:4.0%}[/bold] {m.id} [dim]{m.closeness}; {m.kind.value}, from {m.source}, "
+            f"{m.created_at:%Y-%m-%d}[/dim]"
         )
         out.print(f"      {m.content}", markup=False, highlight=False)
         if m.superseded_by:

@@ -17,6 +17,9 @@ def test_the_cli_remembers_recalls_counts_and_forgets(data_dir: Path) -> None:
         (created["id"], "mcp-memory-cli", ["food"])
     ]
     assert json.loads(cli(data_dir, "stats", "--json").stdout)["namespaces"] == {"dana": 1}
+    # A lone match's ranking score is 0: the terminal shows how close it is in meaning instead.
+    printed = cli(data_dir, "recall", "how does Dana drink coffee?", "-n", "dana").stdout
+    assert "0.000" not in printed and "% " in printed and "in meaning" in printed
     cli(data_dir, "forget", created["id"], "-n", "dana")
     assert json.loads(cli(data_dir, "stats", "--json").stdout)["namespaces"] == {"dana": 0}
 

@@ -227,6 +227,16 @@ class RecalledMemory(BaseModel):
     )
     explain: ScoreParts | None = None
 
+    @property
+    def closeness(self) -> str:
+        """Its similarity of meaning to the query, as a person reads it (the score is the ranking's own scale:
+        a lone match scores 0)."""
+        if self.similarity >= 0.6:
+            return "close in meaning"
+        if self.similarity >= 0.4:
+            return "related in meaning"
+        return "loosely related" if self.similarity >= 0.25 else "distant in meaning"
+
 
 class RecallResult(BaseModel):
     memories: list[RecalledMemory] = Field(description="Matching memories, best first.")

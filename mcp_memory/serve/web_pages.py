@@ -174,17 +174,3 @@ def _signed_in_response(made: tuple[str, WebSession] | None) -> Response:
     response = RedirectResponse("/", status_code=303)
     set_cookie(response, made[0])
     return response
-
-
-def relevance(similarity: float) -> str:
-    """A recall's similarity of meaning as a person reads it."""
-    if similarity >= 0.6:
-        return "close in meaning"
-    if similarity >= 0.4:
-        return "related in meaning"
-    if similarity >= 0.25:
-        return "loosely related"
-    return "distant in meaning"
-
-
-TEMPLATES.env.filters["relevance"] = relevance
