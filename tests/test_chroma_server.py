@@ -412,3 +412,15 @@ WORDS = [
     "yarrow",
     "zephyr",
 ]
+
+
+def test_browsing_a_namespace_on_the_chroma_server_pages_latest_first(chroma_url: str, tmp_path: Path) -> None:
+    service = open_test_service(on_server(chroma_url, tmp_path / "a"))
+    for day in range(1, 8):
+        service.remember("pages", f"Day {day} of the trip", tags=["trip"], occurred_at=f"2026-03-0{day}T09:00:00Z")
+    page = service.browse("pages", tags=["trip"], offset=2, limit=3)
+    assert page.total == 7 and [m.content for m in page.memories] == [
+        "Day 5 of the trip",
+        "Day 4 of the trip",
+        "Day 3 of the trip",
+    ]

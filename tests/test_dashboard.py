@@ -224,3 +224,39 @@ def test_mcp_memory_dashboard_prints_a_link_that_signs_this_machine_s_user_in(da
         with httpx2.Client(base_url=base, headers={"Origin": base}, follow_redirects=False) as browser:
             assert browser.get(link).status_code == 303
             assert "release train" in browser.get("/n/alice").text
+
+
+def test_the_list_pages_latest_first_and_narrows_by_kind_tag_host_and_time(site: Site) -> None:
+    for n in range(45):
+        site.service.remember(
+            "alice",
+            f"Note {n:02d} about the garden",
+            kind="preference" if n % 5 == 0 else "fact",
+            tags=["garden"] if n % 3 == 0 else [],
+            source="cursor" if n % 2 else "claude-code",
+            occurred_at=f"2026-{1 + n // 28:02d}-{1 + n % 28:02d}T12:00:00Z",
+        )
+    browser = site.client(site.tokens.create("alice", ["alice"]))
+    first = browser.get("/n/alice").text
+    assert "45 memories" in first and "page 1 of 3" in first
+    assert first.index("Note 44") < first.index("Note 43") and "Note 24" not in first  # the latest 20
+    last = browser.get("/n/alice", params={"page": "3"}).text
+    assert re.findall(r"Note \d\d", last) == ["Note 04", "Note 03", "Note 02", "Note 01", "Note 00"]
+    assert 'rel="prev"' in last and 'rel="next"' not in last
+    picked = browser.get("/n/alice", params={"kind": "preference", "tag": "garden"}).text
+    assert "3 memories that match" in picked  # notes 0, 15 and 30
+    assert all(f"Note {n:02d}" in picked for n in (0, 15, 30))
+    hosts = browser.get("/n/alice", params={"source": "cursor", "since": "2026-02-01"}).text
+    assert "8 memories that match" in hosts  # the odd notes from February on: 29, 31, … 43
+    wrong = browser.get("/n/alice", params={"since": "sometime-ish"})
+    assert wrong.status_code == 400 and "is not a date" in wrong.text
+
+
+def test_browsing_counts_memories_not_their_parts_and_reads_only_the_page(site: Site) -> None:
+    long = " ".join(f"Paragraph {n} of the onboarding guide says to read section {n}." for n in range(40))
+    whole = site.service.remember("alice", long)
+    assert whole.parts > 1
+    short = site.service.remember("alice", "The onboarding buddy is Priya").id
+    page = site.service.browse("alice", limit=1)
+    assert page.total == 2 and [m.id for m in page.memories] == [short]
+    assert [m.id for m in site.service.browse("alice", offset=1, limit=5).memories] == [whole.id]

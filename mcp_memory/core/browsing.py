@@ -2,7 +2,8 @@
 and instructions, and a topic's memories as a message for a host to insert.
 
 None of them scans the store. The latest memories come from the history log's `created` events,
-newest first, fetched from the store by id; the standing ones from the store's kind filter.
+newest first, fetched from the store by id; the standing ones from the store's kind filter; a page of
+memories meeting a filter from the store's filter index, which orders and counts without reading them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from mcp_memory.core.models import (
     Kind,
     MemoryDetail,
     MemoryFilter,
+    MemoryPage,
     MemoryRecord,
     RecalledMemory,
     RecallResult,
@@ -61,6 +63,16 @@ def recent(store: VectorStore, history: History, namespace: str, limit: int, now
         live = {r.id: r for r in store.get(namespace, ids) if r.part_of is None}
         found += [live[i] for i in ids if i in live and not live[i].expired(now)]
     return RecentMemories(namespace=namespace, memories=_details(history, namespace, found[:limit], "live"))
+
+
+def browse(
+    store: VectorStore, history: History, namespace: str, where: MemoryFilter, offset: int, limit: int
+) -> MemoryPage:
+    """A page of the live memories meeting `where`, latest first, with their use."""
+    records, total = store.browse(namespace, where, offset, limit)
+    return MemoryPage(
+        namespace=namespace, memories=_details(history, namespace, records, "live"), offset=offset, total=total
+    )
 
 
 def memory(store: VectorStore, history: History, namespace: str, memory_id: str) -> MemoryDetail:

@@ -425,6 +425,15 @@ class RecentMemories(BaseModel):
     memories: list[MemoryDetail] = Field(description="Live memories, the most recently remembered first.")
 
 
+class MemoryPage(BaseModel):
+    """A page of a namespace's memories meeting a filter, latest first."""
+
+    namespace: str
+    memories: list[MemoryDetail]
+    offset: int = Field(description="The position of the first, from 0.")
+    total: int = Field(description="How many memories meet the filter.")
+
+
 class StandingMemories(BaseModel):
     """The standing preferences and instructions of a namespace, as `memory://standing` shows them."""
 

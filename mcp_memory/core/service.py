@@ -26,6 +26,7 @@ from mcp_memory.core.models import (
     MemoryFilter,
     MemoryHistory,
     MemoryInput,
+    MemoryPage,
     MemoryRecord,
     RecallResult,
     RecentMemories,
@@ -266,6 +267,37 @@ class MemoryService:
             raise InvalidInput(f"limit {limit} is out of range: use 1 to {browsing.MAX_RECENT}")
         self._turns.catch_up(namespace)
         return browsing.recent(self._store, self._history, namespace, limit, now or datetime.now(UTC))
+
+    def browse(
+        self,
+        namespace: str,
+        *,
+        tags: Sequence[str] | None = None,
+        kind: Kind | str | None = None,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        offset: int = 0,
+        limit: int = browsing.DEFAULT_RECENT,
+        now: datetime | None = None,
+    ) -> MemoryPage:
+        """The live memories meeting a filter (tags, kind, source, time), latest first, a page at a time."""
+        check_namespace(namespace)
+        if not 1 <= limit <= browsing.MAX_RECENT:
+            raise InvalidInput(f"limit {limit} is out of range: use 1 to {browsing.MAX_RECENT}")
+        if offset < 0:
+            raise InvalidInput(f"offset {offset} is negative: pages start at 0")
+        now = now or datetime.now(UTC)
+        where = self._filter(
+            tags=tags,
+            kind=kind,
+            since=parse_optional(since, "since", now=now),
+            until=parse_optional(until, "until", end_of_period=True, now=now),
+            names=("since", "until"),
+            source=source,
+        )
+        self._turns.catch_up(namespace)
+        return browsing.browse(self._store, self._history, namespace, where, offset, limit)
 
     def memory(self, namespace: str, memory_id: str) -> MemoryDetail:
         """One memory, live or superseded, with every field: its links, thread, parts, expiry and use."""

@@ -26,6 +26,7 @@ from mcp_memory.core.models import (
     MemoryDetail,
     MemoryHistory,
     MemoryInput,
+    MemoryPage,
     OwnerInfo,
     OwnerStatus,
     RecallResult,
@@ -169,6 +170,9 @@ class MemoryRuntime:
 
     async def recent(self, caller: Caller, **options: Any) -> RecentMemories:
         return await self._run(caller, "read recent memories", lambda s, ns: s.recent(ns, **options))
+
+    async def browse(self, caller: Caller, **options: Any) -> MemoryPage:
+        return await self._run(caller, "read memories", lambda s, ns: s.browse(ns, **options))
 
     async def memory(self, caller: Caller, memory_id: str) -> MemoryDetail:
         return await self._run(caller, "read a memory", lambda s, ns: s.memory(ns, memory_id))

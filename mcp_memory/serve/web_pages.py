@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import anyio.to_thread
 import jinja2
@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from mcp_memory.core.errors import AccessDenied, MemoryServerError, NotFound
-from mcp_memory.core.models import DashboardLink
+from mcp_memory.core.models import DashboardLink, Kind
 from mcp_memory.core.principal import Caller, Principal
 from mcp_memory.core.validation import MAX_RECALL
 from mcp_memory.serve.identity import socket_principal
@@ -34,6 +34,7 @@ from mcp_memory.serve.web_session import LINK_LASTS, WebSession, WebSessions, cs
 
 SOURCE = "dashboard"  # the host name of what the pages write
 SHOWN = 20  # memories a list shows
+FILTERS = ("kind", "tag", "source", "since", "until")  # what a list can be narrowed by
 _FILES = resources.files("mcp_memory.serve")
 TEMPLATES = Jinja2Templates(
     env=jinja2.Environment(loader=jinja2.FileSystemLoader(str(_FILES / "templates")), autoescape=True)
@@ -115,13 +116,31 @@ def web_routes(runtime: MemoryRuntime, sessions: WebSessions) -> list[BaseRoute]
         return response
 
     async def memories(request: Request, visit: Visit) -> Response:
-        namespace = request.path_params["namespace"]
-        query = request.query_params.get("q", "").strip()
-        if query:
-            found = await runtime.recall(visit.caller(namespace), query, limit=min(SHOWN, MAX_RECALL), explain=True)
-            return visit.page("memories.html", namespace=namespace, query=query, recalled=found.memories, recent=None)
-        recent = await runtime.recent(visit.caller(namespace), limit=SHOWN)
-        return visit.page("memories.html", namespace=namespace, query="", recalled=None, recent=recent.memories)
+        namespace, asked = request.path_params["namespace"], request.query_params
+        query = asked.get("q", "").strip()
+        chosen = {name: value for name in FILTERS if (value := asked.get(name, "").strip())}
+        filters: dict[str, Any] = {
+            "kind": chosen.get("kind"),
+            "tags": [chosen["tag"]] if "tag" in chosen else None,
+            "since": chosen.get("since"),
+            "until": chosen.get("until"),
+        }
+        context = {"namespace": namespace, "query": query, "chosen": chosen, "kinds": [k.value for k in Kind]}
+        if query:  # search by meaning and words, within the filters (recall filters by all but the source)
+            found = await runtime.recall(
+                visit.caller(namespace), query, limit=min(SHOWN, MAX_RECALL), explain=True, **filters
+            )
+            shown = [m for m in found.memories if m.source == chosen.get("source", m.source)]
+            return visit.page("memories.html", **context, recalled=shown, page=None)
+        number = max(1, int(asked["page"])) if asked.get("page", "").isdigit() else 1
+        listed = await runtime.browse(
+            visit.caller(namespace), offset=(number - 1) * SHOWN, limit=SHOWN, source=chosen.get("source"), **filters
+        )
+        pages = max(1, -(-listed.total // SHOWN))
+        links = {n: _with(asked, page=str(n)) for n in (number - 1, number + 1) if 1 <= n <= pages}
+        return visit.page(
+            "memories.html", **context, recalled=None, page=listed, number=number, pages=pages, links=links
+        )
 
     async def memory(request: Request, visit: Visit) -> Response:
         namespace, memory_id = request.path_params["namespace"], request.path_params["memory_id"]
@@ -167,6 +186,11 @@ def add_dashboard_tool(mcp: MCPServer, sessions: WebSessions, url: str | None) -
         if url is None:
             raise ToolError("this server serves no HTTP, so no web pages: start it with `mcp-memory serve`")
         return DashboardLink(url=f"{url}/signin/{sessions.link(principal)}", expires_in=int(LINK_LASTS))
+
+
+def _with(asked: Any, **changed: str) -> str:
+    """This page's query string with some parameters changed."""
+    return urlencode({**dict(asked), **changed})
 
 
 def _signed_in_response(made: tuple[str, WebSession] | None) -> Response:

@@ -39,6 +39,7 @@ class FilterIndex:
         self._row: dict[str, int] = {}
         self._ids: list[str] = []
         self._alive = np.zeros(0, dtype=bool)
+        self._part = np.zeros(0, dtype=bool)  # a long memory's part, not a memory
         self._time = np.zeros(0, dtype=np.float64)
         self._kind = np.zeros(0, dtype=np.int32)
         self._source = np.zeros(0, dtype=np.int32)
@@ -147,6 +148,14 @@ class FilterIndex:
                 mask &= self._time[: len(mask)] <= where.until.timestamp()
             return Selection(mask, int(mask.sum()), len(self._row))
 
+    def newest(self, selection: Selection, offset: int, limit: int) -> tuple[list[str], int]:
+        """Memories (not parts) the selection let through, latest in time first: the `limit` from `offset`,
+        and how many there are."""
+        with self._lock:
+            rows = np.flatnonzero(selection.mask & ~self._part[: len(selection.mask)])
+            order = rows[np.argsort(-self._time[rows], kind="stable")]
+            return [self._ids[row] for row in order[offset : offset + limit]], len(rows)
+
     def ids(self, selection: Selection) -> list[str]:
         with self._lock:
             return [self._ids[row] for row in np.flatnonzero(selection.mask)]
@@ -178,12 +187,14 @@ class FilterIndex:
         if row == len(self._alive):  # the columns grow by doubling
             size = max(1024, 2 * row)
             self._alive, self._time = np.resize(self._alive, size), np.resize(self._time, size)
+            self._part = np.resize(self._part, size)
             self._kind, self._source = np.resize(self._kind, size), np.resize(self._source, size)
             self._has_vector, self._scales = np.resize(self._has_vector, size), np.resize(self._scales, size)
             self._has_vector[row:] = False
             if self._vectors is not None:
                 self._vectors = np.resize(self._vectors, (size, self._vectors.shape[1]))
         self._has_vector[row] = False
+        self._part[row] = "." in id_  # a part's id is its memory's, a dot and its number
         self._ids.append(id_)
         self._row[id_] = row
         return row

@@ -70,6 +70,13 @@ class VectorStore(Protocol):
         """Every memory (not part) on the shelf meeting `where`."""
         ...
 
+    def browse(
+        self, namespace: str, where: MemoryFilter, offset: int, limit: int, shelf: Shelf = "live"
+    ) -> tuple[list[MemoryRecord], int]:
+        """Memories (not parts) on the shelf meeting `where`, latest in time (occurred, else remembered) first:
+        the `limit` from position `offset`, and how many meet it."""
+        ...
+
     def find_hashes(self, namespace: str, hashes: Sequence[str]) -> list[MemoryRecord]:
         """The live memories whose content hash is among `hashes`."""
         ...
