@@ -260,3 +260,36 @@ def test_browsing_counts_memories_not_their_parts_and_reads_only_the_page(site: 
     page = site.service.browse("alice", limit=1)
     assert page.total == 2 and [m.id for m in page.memories] == [short]
     assert [m.id for m in site.service.browse("alice", offset=1, limit=5).memories] == [whole.id]
+
+
+def test_a_memory_is_changed_by_a_new_version_that_supersedes_it_and_shows_its_thread(site: Site) -> None:
+    turns = [
+        site.service.remember("alice", text, thread="standup").id
+        for text in ("Who deploys?", "Priya does.", "On Tuesdays.")
+    ]
+    browser = site.client(site.tokens.create("alice", ["alice"]))
+    middle = browser.get(f"/n/alice/m/{turns[1]}").text
+    assert "In its thread" in middle and "Before: " in middle and "Who deploys?" in middle and "On Tuesdays." in middle
+    token = csrf(middle)
+    saved = browser.post(
+        f"/n/alice/m/{turns[1]}/edit",
+        data={"csrf": token, "content": "Sam does, from May.", "kind": "fact", "tags": "ops, deploy"},
+    )
+    assert saved.status_code == 303
+    newer = saved.headers["location"].rsplit("/", 1)[1]
+    assert site.service.history("alice", turns[1]).state == "superseded"
+    page = browser.get(f"/n/alice/m/{newer}").text
+    assert "Sam does, from May." in page and "ops, deploy" in page and turns[1] in page
+    empty = browser.post(f"/n/alice/m/{newer}/edit", data={"csrf": token, "content": "  ", "kind": "fact"})
+    assert empty.status_code == 400 and "content is empty" in empty.text
+
+
+def test_a_read_only_token_cannot_change_a_memory(site: Site) -> None:
+    memory = site.service.remember("alice", "The office closes at six").id
+    browser = site.client(site.tokens.create("auditor", ["alice"], read_only=True))
+    page = browser.get(f"/n/alice/m/{memory}").text
+    assert "Change it" not in page
+    refused = browser.post(
+        f"/n/alice/m/{memory}/edit", data={"csrf": csrf(page), "content": "The office closes at five"}
+    )
+    assert refused.status_code == 403 and site.service.history("alice", memory).state == "live"

@@ -85,6 +85,19 @@ def memory(store: VectorStore, history: History, namespace: str, memory_id: str)
     raise NotFound(f"no memory {memory_id} in namespace {namespace!r}: {why}")
 
 
+def neighbours(store: VectorStore, history: History, namespace: str, memory_id: str) -> list[MemoryDetail]:
+    """The live memories just before and just after a memory in its thread (none outside a thread)."""
+    found = memory(store, history, namespace, memory_id)
+    if found.thread is None or found.state != "live":
+        return []
+    members = store.thread(namespace, found.thread)
+    place = next((n for n, m in enumerate(members) if m.id == memory_id), None)
+    if place is None:
+        return []
+    around = [m for m in (members[place - 1] if place else None, *members[place + 1 : place + 2]) if m is not None]
+    return _details(history, namespace, around, "live")
+
+
 def standing(store: VectorStore, history: History, namespace: str, now: datetime) -> StandingMemories:
     """The live, unexpired preferences and instructions, most important and most used first, as one
     short markdown text a host can load at the start of a conversation; what did not fit is counted."""

@@ -306,6 +306,13 @@ class MemoryService:
         self._turns.catch_up(namespace)
         return browsing.memory(self._store, self._history, namespace, memory_id)
 
+    def neighbours(self, namespace: str, memory_id: str) -> list[MemoryDetail]:
+        """A live thread member's neighbours: the memory before it and the one after, when there are."""
+        check_namespace(namespace)
+        [memory_id] = check_ids([memory_id])
+        self._turns.catch_up(namespace)
+        return browsing.neighbours(self._store, self._history, namespace, memory_id)
+
     def standing(self, namespace: str, now: datetime | None = None) -> StandingMemories:
         """The live preferences and instructions, most important and most used first, as one short text."""
         check_namespace(namespace)

@@ -177,6 +177,9 @@ class MemoryRuntime:
     async def memory(self, caller: Caller, memory_id: str) -> MemoryDetail:
         return await self._run(caller, "read a memory", lambda s, ns: s.memory(ns, memory_id))
 
+    async def neighbours(self, caller: Caller, memory_id: str) -> list[MemoryDetail]:
+        return await self._run(caller, "read a memory", lambda s, ns: s.neighbours(ns, memory_id))
+
     async def standing(self, caller: Caller) -> StandingMemories:
         return await self._run(caller, "read standing memories", lambda s, ns: s.standing(ns))
 

@@ -147,7 +147,19 @@ def web_routes(runtime: MemoryRuntime, sessions: WebSessions) -> list[BaseRoute]
         caller = visit.caller(namespace)
         history = await runtime.history(caller, memory_id)
         detail = await runtime.memory(caller, memory_id) if history.state in ("live", "superseded") else None
-        return visit.page("memory.html", namespace=namespace, history=history, memory=detail)
+        around = await runtime.neighbours(caller, memory_id) if detail is not None and detail.thread else []
+        return visit.page(
+            "memory.html", namespace=namespace, history=history, memory=detail, around=around, kinds=list(Kind)
+        )
+
+    async def edit(request: Request, visit: Visit) -> Response:
+        """A changed memory is remembered anew, superseding the old one: its history keeps both."""
+        namespace, memory_id = request.path_params["namespace"], request.path_params["memory_id"]
+        form = await request.form()
+        tags = [t.strip() for t in str(form.get("tags", "")).split(",") if t.strip()]
+        options = {"kind": str(form.get("kind", "fact")), "tags": tags, "supersedes": [memory_id]}
+        newer = await runtime.remember(visit.caller(namespace), str(form.get("content", "")), **options)
+        return RedirectResponse(f"/n/{quote(namespace)}/m/{newer.id}", status_code=303)
 
     async def forget(request: Request, visit: Visit) -> Response:
         namespace = request.path_params["namespace"]
@@ -169,6 +181,7 @@ def web_routes(runtime: MemoryRuntime, sessions: WebSessions) -> list[BaseRoute]
         Route("/signout", signed_in(sign_out, writes=True), methods=["POST"]),
         Route("/n/{namespace}", signed_in(memories), methods=["GET"]),
         Route("/n/{namespace}/m/{memory_id}", signed_in(memory), methods=["GET"]),
+        Route("/n/{namespace}/m/{memory_id}/edit", signed_in(edit, writes=True), methods=["POST"]),
         Route("/n/{namespace}/forget", signed_in(forget, writes=True), methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(_FILES / "static")), name="static"),
     ]
