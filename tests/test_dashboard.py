@@ -4,6 +4,7 @@ The service behind them is the real one (Chroma on disk), with the fake embedder
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -293,3 +294,32 @@ def test_a_read_only_token_cannot_change_a_memory(site: Site) -> None:
         f"/n/alice/m/{memory}/edit", data={"csrf": csrf(page), "content": "The office closes at five"}
     )
     assert refused.status_code == 403 and site.service.history("alice", memory).state == "live"
+
+
+def test_a_namespace_is_exported_as_a_file_and_imported_into_another_from_the_page(site: Site) -> None:
+    said = site.service.remember("alice", "The garden gate code is 4417", tags=["home"]).id
+    browser = site.client(site.tokens.create("both", ["alice", "bob"]))
+    exported = browser.get("/n/alice/export")
+    assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
+    lines = [json.loads(line) for line in exported.text.splitlines()]
+    assert lines[0]["namespace"] == "alice" and lines[-1]["memories"] == 1 and lines[1]["id"] == said
+    token = csrf(browser.get("/n/bob").text)
+    files = {"file": ("alice.jsonl", exported.content, "application/x-ndjson")}
+    imported = browser.post("/n/bob/import", data={"csrf": token}, files=files)
+    assert imported.status_code == 200 and "1 imported" in imported.text
+    assert [m.id for m in site.service.recall("bob", "garden gate code").memories] == [said]
+    again = browser.post("/n/bob/import", data={"csrf": token}, files=files)
+    assert "0 imported, 1 already here" in again.text
+    broken = {"file": ("notes.jsonl", b'{"format": "mcp-memory", "version": 1}\n{"id": "x"}\n', "text/plain")}
+    refused = browser.post("/n/bob/import", data={"csrf": token}, files=broken)
+    assert refused.status_code == 400
+
+
+def test_a_read_only_token_may_export_but_not_import(site: Site) -> None:
+    site.service.remember("alice", "Exports are reads")
+    browser = site.client(site.tokens.create("auditor", ["alice"], read_only=True))
+    page = browser.get("/n/alice").text
+    assert "Export it" in page and 'name="file"' not in page
+    assert browser.get("/n/alice/export").status_code == 200
+    files = {"file": ("x.txt", b"A memory from a file", "text/plain")}
+    assert browser.post("/n/alice/import", data={"csrf": csrf(page)}, files=files).status_code == 403

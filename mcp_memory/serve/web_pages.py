@@ -31,6 +31,7 @@ from mcp_memory.core.validation import MAX_RECALL
 from mcp_memory.serve.identity import socket_principal
 from mcp_memory.serve.runtime import MemoryRuntime
 from mcp_memory.serve.web_session import LINK_LASTS, WebSession, WebSessions, csrf_ok, set_cookie
+from mcp_memory.serve.web_transfer import export_response, import_upload
 
 SOURCE = "dashboard"  # the host name of what the pages write
 SHOWN = 20  # memories a list shows
@@ -66,11 +67,12 @@ def web_routes(runtime: MemoryRuntime, sessions: WebSessions) -> list[BaseRoute]
             if found is None:
                 return RedirectResponse("/", status_code=303)
             visit = Visit(request, *found, runtime)
-            if writes:
-                form = await request.form()
-                if not csrf_ok(visit.session, form.get("csrf")):
-                    return visit.page("error.html", 403, message="This form expired: reload the page and try again.")
             try:
+                if writes:
+                    form = await request.form()
+                    if not csrf_ok(visit.session, form.get("csrf")):
+                        message = "This form expired: reload the page and try again."
+                        return visit.page("error.html", 403, message=message)
                 return await handler(request, visit)
             except AccessDenied as exc:
                 return visit.page("error.html", 403, message=str(exc))
@@ -78,6 +80,8 @@ def web_routes(runtime: MemoryRuntime, sessions: WebSessions) -> list[BaseRoute]
                 return visit.page("error.html", 404, message=str(exc))
             except MemoryServerError as exc:
                 return visit.page("error.html", 400, message=str(exc))
+            finally:
+                await request.close()  # an uploaded file's spool
 
         return endpoint
 
@@ -174,6 +178,18 @@ def web_routes(runtime: MemoryRuntime, sessions: WebSessions) -> list[BaseRoute]
         done = await runtime.forget(caller, ids)
         return RedirectResponse(f"/n/{quote(namespace)}?forgot={len(done.forgotten)}", status_code=303)
 
+    async def export(request: Request, visit: Visit) -> Response:
+        namespace = request.path_params["namespace"]
+        return await export_response(runtime, visit.caller(namespace), namespace)
+
+    async def import_(request: Request, visit: Visit) -> Response:
+        namespace = request.path_params["namespace"]
+        form = await request.form()
+        report = await import_upload(
+            runtime, visit.caller(namespace), request, form.get("file"), skip_bad=form.get("skip_bad") == "yes"
+        )
+        return visit.page("imported.html", namespace=namespace, report=report)
+
     return [
         Route("/", home, methods=["GET"]),
         Route("/signin", sign_in, methods=["POST"]),
@@ -183,6 +199,8 @@ def web_routes(runtime: MemoryRuntime, sessions: WebSessions) -> list[BaseRoute]
         Route("/n/{namespace}/m/{memory_id}", signed_in(memory), methods=["GET"]),
         Route("/n/{namespace}/m/{memory_id}/edit", signed_in(edit, writes=True), methods=["POST"]),
         Route("/n/{namespace}/forget", signed_in(forget, writes=True), methods=["POST"]),
+        Route("/n/{namespace}/export", signed_in(export), methods=["GET"]),
+        Route("/n/{namespace}/import", signed_in(import_, writes=True), methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(_FILES / "static")), name="static"),
     ]
 
