@@ -242,7 +242,7 @@ def test_the_list_pages_latest_first_and_narrows_by_kind_tag_host_and_time(site:
     assert "45 memories" in first and "page 1 of 3" in first
     assert first.index("Note 44") < first.index("Note 43") and "Note 24" not in first  # the latest 20
     last = browser.get("/n/alice", params={"page": "3"}).text
-    assert re.findall(r"Note \d\d", last) == ["Note 04", "Note 03", "Note 02", "Note 01", "Note 00"]
+    assert re.findall(r">(Note \d\d) about", last) == ["Note 04", "Note 03", "Note 02", "Note 01", "Note 00"]
     assert 'rel="prev"' in last and 'rel="next"' not in last
     picked = browser.get("/n/alice", params={"kind": "preference", "tag": "garden"}).text
     assert "3 memories that match" in picked  # notes 0, 15 and 30
@@ -323,3 +323,61 @@ def test_a_read_only_token_may_export_but_not_import(site: Site) -> None:
     assert browser.get("/n/alice/export").status_code == 200
     files = {"file": ("x.txt", b"A memory from a file", "text/plain")}
     assert browser.post("/n/alice/import", data={"csrf": csrf(page)}, files=files).status_code == 403
+
+
+def test_the_overview_draws_memories_over_time_by_kind_and_host_and_lists_what_expires_soon(site: Site) -> None:
+    for n, (month, kind, host) in enumerate(
+        [
+            ("01", "fact", "cursor"),
+            ("01", "preference", "cursor"),
+            ("02", "fact", "claude-code"),
+            ("03", "fact", "cursor"),
+        ]
+    ):
+        site.service.remember(
+            "alice", f"Memory {n} of the year", kind=kind, source=host, occurred_at=f"2026-{month}-10T09:00:00Z"
+        )
+    site.service.remember("alice", "The visitor badge works until Friday", ttl="3 days")
+    seen = site.service.overview("alice", now=datetime(2026, 11, 25, tzinfo=UTC))
+    assert seen.total == 5 and seen.months[:3] == ["2026-01", "2026-02", "2026-03"]
+    facts = next(s for s in seen.by_kind if s.name == "fact")
+    assert facts.counts[:3] == [1, 1, 1]
+    assert {s.name: sum(s.counts) for s in seen.by_source} == {"cursor": 3, "claude-code": 1, "unknown": 1}
+    assert [m.content for m in seen.expiring] == ["The visitor badge works until Friday"]
+    browser = site.client(site.tokens.create("alice", ["alice"]))
+    page = browser.get("/n/alice/overview").text
+    assert page.count('<svg viewBox="0 0 600') == 2 and "2026-01, fact: 1" in page and "cursor (3)" in page
+    assert "visitor badge" in page
+    empty = browser.get("/n/bob/overview")
+    assert empty.status_code == 403
+
+
+def test_review_mends_history_of_a_long_memory_edits_keep_fields_pages_refuse_large_bodies_and_framing(
+    site: Site,
+) -> None:
+    long = " ".join(f"Paragraph {n} of the onboarding guide says to read section {n}." for n in range(40))
+    whole = site.service.remember("alice", long, importance=0.9, ttl="30 days").id
+    browser = site.client(site.tokens.create("alice", ["alice"]))
+    page = browser.get(f"/n/alice/m/{whole}")
+    assert page.status_code == 200 and "parts: " in page.text  # a number in the history's details
+    assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
+    token = csrf(page.text)
+    same = browser.post(f"/n/alice/m/{whole}/edit", data={"csrf": token, "content": long, "kind": "note"})
+    assert same.status_code == 400 and "same as before" in same.text
+    saved = browser.post(
+        f"/n/alice/m/{whole}/edit", data={"csrf": token, "content": long + " And section 41.", "kind": "note"}
+    )
+    newer = site.service.memory("alice", saved.headers["location"].rsplit("/", 1)[1])
+    assert (newer.kind.value, newer.importance, newer.expires_at is not None) == ("note", 0.9, True)
+    huge = browser.post(
+        "/signin", content=b"token=" + b"x" * 300_000, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert huge.status_code == 413
+
+
+def test_one_token_signing_in_many_times_signs_out_only_its_own_oldest_sessions(site: Site) -> None:
+    owner = site.client(site.tokens.create("owner", ["alice"]))
+    noisy = site.tokens.create("noisy", ["alice"], read_only=True)
+    browsers = [site.client(noisy) for _ in range(25)]
+    assert owner.get("/n/alice").status_code == 200
+    assert browsers[0].get("/n/alice").headers["location"] == "/" and browsers[-1].get("/n/alice").status_code == 200

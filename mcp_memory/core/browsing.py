@@ -9,7 +9,7 @@ memories meeting a filter from the store's filter index, which orders and counts
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mcp_memory.core.errors import NotFound
 from mcp_memory.core.models import (
@@ -19,9 +19,11 @@ from mcp_memory.core.models import (
     MemoryFilter,
     MemoryPage,
     MemoryRecord,
+    NamespaceOverview,
     RecalledMemory,
     RecallResult,
     RecentMemories,
+    Series,
     Shelf,
     StandingMemories,
     TopicBrief,
@@ -38,6 +40,7 @@ MAX_STANDING_ITEMS = 30
 MAX_STANDING_CHARS = 2000
 MAX_ITEM_CHARS = 280  # of one standing memory: a long one is cut, so that one cannot fill the page
 MAX_BRIEF_CHARS = 1500  # of one memory in a topic brief
+MAX_EXPIRING = 50  # memories an overview lists as expiring soon
 USAGE_BATCH = 500  # ids per usage look-up, well under SQLite's limit on parameters
 STANDING_TITLE = "# Standing preferences and instructions"
 WEAK_SIMILARITY = 0.3  # under it a match is weak, as the recall tool tells hosts
@@ -66,12 +69,43 @@ def recent(store: VectorStore, history: History, namespace: str, limit: int, now
 
 
 def browse(
-    store: VectorStore, history: History, namespace: str, where: MemoryFilter, offset: int, limit: int
+    store: VectorStore, history: History, namespace: str, where: MemoryFilter, offset: int, limit: int, now: datetime
 ) -> MemoryPage:
     """A page of the live memories meeting `where`, latest first, with their use."""
     records, total = store.browse(namespace, where, offset, limit)
+    shown = [r for r in records if not r.expired(now)]  # expired, and not purged yet: as good as gone
     return MemoryPage(
-        namespace=namespace, memories=_details(history, namespace, records, "live"), offset=offset, total=total
+        namespace=namespace, memories=_details(history, namespace, shown, "live"), offset=offset, total=total
+    )
+
+
+def overview(
+    store: VectorStore, history: History, namespace: str, now: datetime, *, months: int, soon: timedelta
+) -> NamespaceOverview:
+    """Counts per month (the last `months` that hold memories) by kind and by source, and the memories that
+    expire within `soon`, from the store's tally: no memory is read but those expiring."""
+    tally = store.tally(namespace)
+    shown = sorted({month for month, *_ in tally})[-months:]
+    place = {month: n for n, month in enumerate(shown)}
+
+    def series(pick: int) -> list[Series]:
+        counts: dict[str, list[int]] = {}
+        for row in tally:
+            if row[0] in place:
+                counts.setdefault(str(row[pick]), [0] * len(shown))[place[row[0]]] += int(row[3])
+        return [Series(name=name, counts=c) for name, c in sorted(counts.items(), key=lambda kv: -sum(kv[1]))]
+
+    ending = sorted(
+        (r for r in store.expired(namespace, now + soon) if r.expires_at is not None),
+        key=lambda r: r.expires_at or now,
+    )
+    return NamespaceOverview(
+        namespace=namespace,
+        total=sum(int(row[3]) for row in tally),
+        months=shown,
+        by_kind=series(1),
+        by_source=series(2),
+        expiring=_details(history, namespace, ending[:MAX_EXPIRING], "live"),
     )
 
 

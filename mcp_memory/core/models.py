@@ -434,6 +434,22 @@ class MemoryPage(BaseModel):
     total: int = Field(description="How many memories meet the filter.")
 
 
+class Series(BaseModel):
+    name: str
+    counts: list[int] = Field(description="Memories per month, in the order of `months`.")
+
+
+class NamespaceOverview(BaseModel):
+    """A namespace at a glance: its memories over time by kind and by host, and what expires soon."""
+
+    namespace: str
+    total: int
+    months: list[str] = Field(description="YYYY-MM, oldest first: the last months that hold memories.")
+    by_kind: list[Series]
+    by_source: list[Series]
+    expiring: list[MemoryDetail] = Field(description="Live memories whose time to live ends soon, soonest first.")
+
+
 class StandingMemories(BaseModel):
     """The standing preferences and instructions of a namespace, as `memory://standing` shows them."""
 

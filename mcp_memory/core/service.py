@@ -28,6 +28,7 @@ from mcp_memory.core.models import (
     MemoryInput,
     MemoryPage,
     MemoryRecord,
+    NamespaceOverview,
     RecallResult,
     RecentMemories,
     RememberResult,
@@ -165,10 +166,12 @@ class MemoryService:
         now: datetime | None = None,
         explain: bool = False,
         record_use: bool = True,
+        source: str | None = None,
     ) -> RecallResult:
         """The memories best matching `query`: dense and keyword retrieval fused, then recency and importance.
 
-        `since`/`until` take ISO 8601 or phrases such as 'last week', relative to `now`. With
+        `since`/`until` take ISO 8601 or phrases such as 'last week', relative to `now`; `source` keeps the
+        memories one host remembered. With
         `record_use`, each memory returned counts a use (reinforcement); without, recall writes nothing.
         """
         check_namespace(namespace)
@@ -182,6 +185,7 @@ class MemoryService:
             since=parse_optional(since, "since", now=now),
             until=parse_optional(until, "until", end_of_period=True, now=now),
             names=("since", "until"),
+            source=source,
         )
         shelves = SHELVES if include_superseded else SHELVES[:1]
         self._turns.catch_up(namespace)
@@ -297,7 +301,7 @@ class MemoryService:
             source=source,
         )
         self._turns.catch_up(namespace)
-        return browsing.browse(self._store, self._history, namespace, where, offset, limit)
+        return browsing.browse(self._store, self._history, namespace, where, offset, limit, now)
 
     def memory(self, namespace: str, memory_id: str) -> MemoryDetail:
         """One memory, live or superseded, with every field: its links, thread, parts, expiry and use."""
@@ -305,6 +309,15 @@ class MemoryService:
         [memory_id] = check_ids([memory_id])
         self._turns.catch_up(namespace)
         return browsing.memory(self._store, self._history, namespace, memory_id)
+
+    def overview(self, namespace: str, *, months: int = 12, now: datetime | None = None) -> NamespaceOverview:
+        """Memories per month by kind and by host (the last `months` with any), and those expiring within 7 days."""
+        check_namespace(namespace)
+        if not 1 <= months <= 120:
+            raise InvalidInput(f"months {months} is out of range: use 1 to 120")
+        self._turns.catch_up(namespace)
+        now = now or datetime.now(UTC)
+        return browsing.overview(self._store, self._history, namespace, now, months=months, soon=timedelta(days=7))
 
     def neighbours(self, namespace: str, memory_id: str) -> list[MemoryDetail]:
         """A live thread member's neighbours: the memory before it and the one after, when there are."""

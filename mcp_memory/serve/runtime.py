@@ -27,6 +27,7 @@ from mcp_memory.core.models import (
     MemoryHistory,
     MemoryInput,
     MemoryPage,
+    NamespaceOverview,
     OwnerInfo,
     OwnerStatus,
     RecallResult,
@@ -157,10 +158,10 @@ class MemoryRuntime:
 
         return await self._run(caller, "remember", remember, write=True)
 
-    async def recall(self, caller: Caller, query: str, **options: Any) -> RecallResult:
+    async def recall(self, caller: Caller, query: str, *, record_use: bool = True, **options: Any) -> RecallResult:
         # A read-only caller's recalls leave no trace: use counts are a write.
-        record_use = caller.principal.can_write
-        return await self._run(caller, "recall", lambda s, ns: s.recall(ns, query, record_use=record_use, **options))
+        counted = record_use and caller.principal.can_write
+        return await self._run(caller, "recall", lambda s, ns: s.recall(ns, query, record_use=counted, **options))
 
     async def forget(self, caller: Caller, ids: Sequence[str] | None, **options: Any) -> ForgetResult:
         return await self._run(caller, "forget", lambda s, ns: s.forget(ns, ids, **options), write=True)
@@ -176,6 +177,9 @@ class MemoryRuntime:
 
     async def memory(self, caller: Caller, memory_id: str) -> MemoryDetail:
         return await self._run(caller, "read a memory", lambda s, ns: s.memory(ns, memory_id))
+
+    async def overview(self, caller: Caller, **options: Any) -> NamespaceOverview:
+        return await self._run(caller, "read memories", lambda s, ns: s.overview(ns, **options))
 
     async def neighbours(self, caller: Caller, memory_id: str) -> list[MemoryDetail]:
         return await self._run(caller, "read a memory", lambda s, ns: s.neighbours(ns, memory_id))

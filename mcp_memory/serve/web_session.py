@@ -25,7 +25,11 @@ from mcp_memory.serve.identity import Identity
 COOKIE = "mcp_memory_session"
 LASTS = 12 * 3600.0  # seconds a session stays signed in
 LINK_LASTS = 120.0  # seconds a one-time sign-in link stays valid
-MAX_SESSIONS = 1000  # the oldest are signed out beyond this many
+# A link's session holds every namespace and no token to revoke, and a cookie of 127.0.0.1 reaches every
+# port of it: such a session lasts an hour.
+LINKED_LASTS = 3600.0
+PER_SIGNER = 20  # sessions one token (or the machine's user) keeps; its oldest is signed out beyond
+MAX_SESSIONS = 10_000
 
 
 @dataclass
@@ -34,6 +38,12 @@ class WebSession:
     principal: Principal | None = None  # the open server's visitor, or a one-time link's (this machine's user)
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     started: float = field(default_factory=time.monotonic)
+    lasts: float = LASTS
+
+    @property
+    def signer(self) -> str:
+        """Whose session it is, for the cap on sessions each keeps: the token, or the principal's name."""
+        return self.token or (self.principal.name if self.principal else "")
 
 
 class WebSessions:
@@ -71,11 +81,15 @@ class WebSessions:
             found = self._links.pop(code, None)
         if found is None or time.monotonic() - found[1] > LINK_LASTS:
             return None
-        return self._start(WebSession(None, found[0]))
+        return self._start(WebSession(None, found[0], lasts=LINKED_LASTS))
 
     def _start(self, session: WebSession) -> tuple[str, WebSession]:
         sid = secrets.token_urlsafe(32)
         with self._lock:
+            # The signer's own oldest goes first: one token's many sign-ins never sign another person out.
+            own = [key for key, other in self._sessions.items() if other.signer == session.signer]
+            for key in own[: max(0, len(own) - PER_SIGNER + 1)]:
+                del self._sessions[key]
             if len(self._sessions) >= MAX_SESSIONS:
                 del self._sessions[next(iter(self._sessions))]
             self._sessions[sid] = session
@@ -89,7 +103,7 @@ class WebSessions:
         """The request's session and who it is now, or None: no cookie, an ended session, a revoked token."""
         with self._lock:
             session = self._sessions.get(request.cookies.get(COOKIE, ""))
-        if session is None or time.monotonic() - session.started > LASTS:
+        if session is None or time.monotonic() - session.started > session.lasts:
             return None
         if session.token is None:
             assert session.principal is not None

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from starlette.datastructures import UploadFile
-from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from mcp_memory.core.errors import InvalidInput
@@ -57,16 +56,13 @@ async def export_response(runtime: MemoryRuntime, caller: Caller, namespace: str
             spool.close()
 
     name = f"{namespace}-{datetime.now(UTC):%Y%m%d-%H%M}.jsonl"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     return StreamingResponse(chunks(), media_type="application/x-ndjson", headers=headers)
 
 
-async def import_upload(
-    runtime: MemoryRuntime, caller: Caller, request: Request, upload: object, *, skip_bad: bool
-) -> ImportReport:
-    """Import an uploaded file (this server's export, or another tool's, as `mcp-memory import` reads them)."""
-    if int(request.headers.get("content-length") or 0) > MAX_UPLOAD:
-        raise InvalidInput(f"the file is over {MAX_UPLOAD // 2**20} MB: import it with `mcp-memory import`")
+async def import_upload(runtime: MemoryRuntime, caller: Caller, upload: object, *, skip_bad: bool) -> ImportReport:
+    """Import an uploaded file (this server's export, or another tool's, as `mcp-memory import` reads them);
+    its size was checked (`MAX_UPLOAD`) before it was read."""
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise InvalidInput("choose a file to import")
     with tempfile.TemporaryDirectory(prefix="mcp-memory-upload-") as scratch:

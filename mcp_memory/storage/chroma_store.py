@@ -7,6 +7,7 @@ import functools
 import logging
 import ssl
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -211,6 +212,19 @@ class ChromaStore:
         ids, total = index.newest(index.select(where), offset, limit)
         records = {r.id: r for r, _ in self._get(namespace, shelf, ids=ids)} if ids else {}
         return [records[i] for i in ids if i in records and where.matches(records[i])], total
+
+    def tally(self, namespace: str) -> list[tuple[str, str, str, int]]:
+        collection = self._collection(namespace, "live")
+        if collection is None:
+            return []
+        with self._translated("read the filter index"):
+            index = self._filters.of(collection)
+        if index is not None:
+            return index.tally()
+        counted = Counter(  # on a Chroma server: every memory's fields are read
+            (f"{r.effective_time:%Y-%m}", r.kind.value, r.source) for r in self.find(namespace, MemoryFilter())
+        )
+        return sorted((*key, count) for key, count in counted.items())
 
     def find_hashes(self, namespace: str, hashes: Sequence[str]) -> list[MemoryRecord]:
         if not hashes:

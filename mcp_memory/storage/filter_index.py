@@ -156,6 +156,22 @@ class FilterIndex:
             order = rows[np.argsort(-self._time[rows], kind="stable")]
             return [self._ids[row] for row in order[offset : offset + limit]], len(rows)
 
+    def tally(self) -> list[tuple[str, str, str, int]]:
+        """How many live memories (not parts) there are per month of their time, kind and source:
+        (month as YYYY-MM, kind, source, count), counted in the index's own columns."""
+        with self._lock:
+            rows = np.flatnonzero(self._alive[: len(self._ids)] & ~self._part[: len(self._ids)])
+            if not len(rows):
+                return []
+            months = self._time[rows].astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
+            keys = np.stack([months, self._kind[rows], self._source[rows]], axis=1)
+            groups, counts = np.unique(keys, axis=0, return_counts=True)
+            names = {code: value for value, code in self._codes.items()}
+        return [
+            (str(np.datetime64(int(month), "M")), names[int(kind)], names[int(source)], int(count))
+            for (month, kind, source), count in zip(groups, counts, strict=True)
+        ]
+
     def ids(self, selection: Selection) -> list[str]:
         with self._lock:
             return [self._ids[row] for row in np.flatnonzero(selection.mask)]

@@ -77,6 +77,10 @@ class VectorStore(Protocol):
         the `limit` from position `offset`, and how many meet it."""
         ...
 
+    def tally(self, namespace: str) -> list[tuple[str, str, str, int]]:
+        """Live memories (not parts) per month of their time, kind and source: (YYYY-MM, kind, source, count)."""
+        ...
+
     def find_hashes(self, namespace: str, hashes: Sequence[str]) -> list[MemoryRecord]:
         """The live memories whose content hash is among `hashes`."""
         ...
