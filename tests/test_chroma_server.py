@@ -424,3 +424,14 @@ def test_browsing_a_namespace_on_the_chroma_server_pages_latest_first(chroma_url
         "Day 4 of the trip",
         "Day 3 of the trip",
     ]
+
+
+def test_the_overview_of_a_namespace_on_the_chroma_server_counts_by_month_kind_and_host(
+    chroma_url: str, tmp_path: Path
+) -> None:
+    service = open_test_service(on_server(chroma_url, tmp_path / "a"))
+    service.remember("glance", "A fact in March", occurred_at="2026-03-02T09:00:00Z", source="cursor")
+    service.remember("glance", "A preference in April", kind="preference", occurred_at="2026-04-02T09:00:00Z")
+    seen = service.overview("glance")
+    assert seen.total == 2 and seen.months == ["2026-03", "2026-04"]
+    assert {s.name: s.counts for s in seen.by_kind} == {"fact": [1, 0], "preference": [0, 1]}

@@ -381,3 +381,15 @@ def test_one_token_signing_in_many_times_signs_out_only_its_own_oldest_sessions(
     browsers = [site.client(noisy) for _ in range(25)]
     assert owner.get("/n/alice").status_code == 200
     assert browsers[0].get("/n/alice").headers["location"] == "/" and browsers[-1].get("/n/alice").status_code == 200
+
+
+def test_a_memory_of_another_namespace_is_not_found_through_one_the_token_holds(site: Site) -> None:
+    secret = site.service.remember("bob", "Bob's locker code is 1234").id
+    browser = site.client(site.tokens.create("alice", ["alice"]))
+    token = csrf(browser.get("/n/alice").text)
+    assert browser.get(f"/n/alice/m/{secret}").status_code == 404
+    assert browser.post("/n/alice/forget", data={"csrf": token, "id": secret}).status_code == 404
+    edited = browser.post(f"/n/alice/m/{secret}/edit", data={"csrf": token, "content": "Bob's code is 0000"})
+    assert edited.status_code == 404
+    assert browser.get(f"/n/bob/m/{secret}").status_code == 403
+    assert site.service.history("bob", secret).state == "live"
