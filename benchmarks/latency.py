@@ -9,6 +9,8 @@ ten-turn conversation thread; deterministic), through the fastest path a user ha
   warm-up recalls); filtered_recall_p95_ms: as many more, alternately with a tag and a time filter;
   recall_http_p50_ms: the same questions over streamable HTTP straight to the server;
 - remember_p50_ms: --remembers single `remember` calls, after the recalls;
+- dashboard_page_p50_ms: a web page of the namespace's memories (20, latest first) over HTTP, signed in
+  with a token: 30 pages from the first to the last, and a kind filter's, after a round that warms them;
 - concurrent_recalls_per_s and concurrent_recall_p95_ms: --clients stdio sessions at once, each making
   --calls-per-client calls, every tenth a remember; any error fails the benchmark;
 - rss_mb: the server's resident memory after all of the above;
@@ -35,6 +37,7 @@ import itertools
 import json
 import math
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -46,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 import numpy as np
 
 # The benchmark drives the server with the same real MCP clients as the end-to-end tests.
@@ -137,6 +141,27 @@ async def http_recall_timings(data_dir: Path, namespace: str, queries: list[str]
         return await recall_timings(session, queries)
 
 
+def page_timings(data_dir: Path, namespace: str, pages: int = 30) -> list[float]:
+    """Milliseconds per web page of the namespace's memories (20 a page, latest first), signed in with a token:
+    pages spread from the first to the last, and a kind filter's."""
+    base = str((OwnerFiles(data_dir).read_info() or {})["http"]).removesuffix("/mcp")
+    token = token_book(Settings(data_dir=data_dir)).create(f"benchmark-pages-{os.getpid()}-{namespace}", [namespace])
+    timings = []
+    with httpx2.Client(base_url=base, headers={"Origin": base}, follow_redirects=False, timeout=60) as browser:
+        if browser.post("/signin", data={"token": token}).status_code != 303:
+            raise RuntimeError("the benchmark's token did not sign in to the web pages")
+        first = browser.get(f"/n/{namespace}")  # it says how many there are
+        total = int(re.search(r"(\d+) memor(?:y|ies)", first.text).group(1))  # type: ignore[union-attr]
+        last = max(1, math.ceil(total / 20))
+        asked = [{"page": str(1 + n * (last - 1) // (pages - 1))} for n in range(pages)] + [{"kind": "preference"}]
+        for params in asked * 2:
+            started = time.perf_counter()
+            if browser.get(f"/n/{namespace}", params=params).status_code != 200:
+                raise RuntimeError(f"page {params} failed")
+            timings.append(1000 * (time.perf_counter() - started))
+    return timings[len(asked) :]  # the second round: the first warmed what a page reads
+
+
 async def remember_timings(session: ClientSession, texts: list[str]) -> list[float]:
     return [await timed(session, "remember", {"content": text, "tags": ["benchmark"]}) for text in texts]
 
@@ -184,6 +209,7 @@ async def measure_served(args: argparse.Namespace, data_dir: Path, namespace: st
     results["filtered_recall_p95_ms"] = round(percentile(filtered, 95), 1)
     results["recall_http_p50_ms"] = round(percentile(http_recalls, 50), 1)
     results["remember_p50_ms"] = round(percentile(remembers, 50), 1)
+    results["dashboard_page_p50_ms"] = round(percentile(page_timings(data_dir, namespace), 50), 1)
     texts = work.spare[args.remembers :]
     results |= await concurrent_load(data_dir, namespace, work.queries, texts, args.clients, args.calls_per_client)
     results["rss_mb"] = round(owner_memory_mb(data_dir), 1)

@@ -85,6 +85,7 @@ def test_the_latency_benchmark_reports_every_measure_for_each_size() -> None:
     size = result["sizes"]["60"]
     assert 0 < size["recall_p50_ms"] <= size["recall_p95_ms"] <= size["recall_p99_ms"]
     assert size["filtered_recall_p95_ms"] > 0 and size["recall_http_p50_ms"] > 0 and size["remember_p50_ms"] > 0
+    assert size["dashboard_page_p50_ms"] > 0
     assert 0 <= size["overlap_at_10"] <= 1
     assert size["ingest_per_s"] > 0 and size["encode_per_s"] > 0 and size["rss_mb"] > 0
     assert size["concurrent_recalls_per_s"] > 0 and size["concurrent_recall_p95_ms"] > 0
