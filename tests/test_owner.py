@@ -159,3 +159,16 @@ async def test_stop_while_a_host_is_connected_and_its_next_call_restarts_the_ser
         recalled = structured(await session.call_tool("recall", {"query": "anything"}))
         assert recalled == {"memories": []}
         assert (await owner_status(session))["pid"] != first
+
+
+def test_the_http_socket_says_it_is_tcp_so_that_responses_are_not_held_back_by_nagle() -> None:
+    """asyncio turns Nagle's algorithm off only on sockets whose protocol is IPPROTO_TCP; left at 0, every
+    response after the first on a kept-alive connection waited for the client's delayed ACK (~40 ms)."""
+    import socket
+
+    from mcp_memory.serve.owner import _bind_tcp
+
+    bound = _bind_tcp("127.0.0.1", 0, required=True)
+    assert bound is not None
+    with bound:
+        assert bound.proto == socket.IPPROTO_TCP
