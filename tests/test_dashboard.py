@@ -313,6 +313,11 @@ def test_a_namespace_is_exported_as_a_file_and_imported_into_another_from_the_pa
     broken = {"file": ("notes.jsonl", b'{"format": "mcp-memory", "version": 1}\n{"id": "x"}\n', "text/plain")}
     refused = browser.post("/n/bob/import", data={"csrf": token}, files=broken)
     assert refused.status_code == 400
+    latin = {"file": ("notes.txt", "Caf\u00e9 au lait every morning.".encode("latin-1"), "text/plain")}
+    unreadable = browser.post("/n/bob/import", data={"csrf": token}, files=latin)
+    assert unreadable.status_code == 400 and "not UTF-8" in unreadable.text
+    dots = {"file": ("..", b"A memory from a file with no name", "text/plain")}
+    assert browser.post("/n/bob/import", data={"csrf": token}, files=dots).status_code in (200, 400)
 
 
 def test_a_read_only_token_may_export_but_not_import(site: Site) -> None:

@@ -96,7 +96,7 @@ def overview(
         return [Series(name=name, counts=c) for name, c in sorted(counts.items(), key=lambda kv: -sum(kv[1]))]
 
     ending = sorted(
-        (r for r in store.expired(namespace, now + soon) if r.expires_at is not None),
+        (r for r in store.expired(namespace, now + soon) if r.expires_at is not None and r.expires_at > now),
         key=lambda r: r.expires_at or now,
     )
     return NamespaceOverview(

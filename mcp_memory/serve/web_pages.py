@@ -9,6 +9,7 @@ there, and a read-only token's forms are neither shown nor accepted.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -192,7 +193,8 @@ def web_routes(runtime: MemoryRuntime, sessions: WebSessions) -> list[BaseRoute]
             "importance": old.importance,
             "occurred_at": old.occurred_at.isoformat() if old.occurred_at else None,
             "metadata": old.metadata,
-            "expires_at": old.expires_at.isoformat() if old.expires_at else None,
+            # An expired memory (not yet purged) given new words lives on, without a time limit.
+            "expires_at": old.expires_at.isoformat() if old.expires_at and old.expires_at > _now() else None,
         }
         newer = await runtime.remember(caller, content, **options)
         return RedirectResponse(f"/n/{quote(namespace)}/m/{newer.id}", status_code=303)
@@ -283,6 +285,10 @@ def _chart(months: list[str], series: list[Series]) -> dict[str, Any]:
         for colour, one in zip(COLOURS, named, strict=False)
     ]
     return {"bars": bars, "legend": legend, "tallest": tallest, "width": CHART_WIDTH, "height": CHART_HEIGHT}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def guarded(response: Response) -> Response:

@@ -40,10 +40,14 @@ class WebSession:
     started: float = field(default_factory=time.monotonic)
     lasts: float = LASTS
 
+    open: bool = False  # an open server's visitor: anyone, so no cap of its own
+
     @property
-    def signer(self) -> str:
+    def signer(self) -> str | None:
         """Whose session it is, for the cap on sessions each keeps: the token, or the principal's name."""
-        return self.token or (self.principal.name if self.principal else "")
+        if self.open:
+            return None
+        return self.token or (self.principal.name if self.principal else None)
 
 
 class WebSessions:
@@ -61,7 +65,7 @@ class WebSessions:
     def sign_in(self, token: str | None) -> tuple[str, WebSession] | None:
         """A new session for a valid token (any visitor, on an open server); None for an invalid one."""
         if self.open:
-            return self._start(WebSession(None, self._identity.open_principal()))
+            return self._start(WebSession(None, self._identity.open_principal(), open=True))
         if token is None or self._principal(token) is None:
             return None
         return self._start(WebSession(token))
@@ -87,7 +91,7 @@ class WebSessions:
         sid = secrets.token_urlsafe(32)
         with self._lock:
             # The signer's own oldest goes first: one token's many sign-ins never sign another person out.
-            own = [key for key, other in self._sessions.items() if other.signer == session.signer]
+            own = [k for k, other in self._sessions.items() if session.signer and other.signer == session.signer]
             for key in own[: max(0, len(own) - PER_SIGNER + 1)]:
                 del self._sessions[key]
             if len(self._sessions) >= MAX_SESSIONS:

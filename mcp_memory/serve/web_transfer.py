@@ -66,8 +66,14 @@ async def import_upload(runtime: MemoryRuntime, caller: Caller, upload: object, 
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise InvalidInput("choose a file to import")
     with tempfile.TemporaryDirectory(prefix="mcp-memory-upload-") as scratch:
-        path = Path(scratch) / Path(upload.filename).name  # the name tells the format; no directories
+        name = Path(upload.filename).name  # the name tells the format; no directories
+        path = Path(scratch) / (name if name not in ("", ".", "..") else "upload")
         with path.open("wb") as out:
             while chunk := await upload.read(CHUNK):
                 out.write(chunk)
-        return await import_file(RuntimeChannel(runtime, caller), open_source(path), skip_bad=skip_bad)
+        try:
+            return await import_file(RuntimeChannel(runtime, caller), open_source(path), skip_bad=skip_bad)
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(
+                f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start}): save it as UTF-8"
+            ) from exc
