@@ -179,14 +179,7 @@ class MemoryService:
         if not 1 <= limit <= MAX_RECALL:
             raise InvalidInput(f"limit {limit} is out of range: use 1 to {MAX_RECALL}")
         now = now or datetime.now(UTC)
-        where = self._filter(
-            tags=tags,
-            kind=kind,
-            since=parse_optional(since, "since", now=now),
-            until=parse_optional(until, "until", end_of_period=True, now=now),
-            names=("since", "until"),
-            source=source,
-        )
+        where = self._conditions(tags=tags, kind=kind, source=source, since=since, until=until, now=now)
         shelves = SHELVES if include_superseded else SHELVES[:1]
         self._turns.catch_up(namespace)
         return self._retriever.recall(
@@ -292,14 +285,7 @@ class MemoryService:
         if offset < 0:
             raise InvalidInput(f"offset {offset} is negative: pages start at 0")
         now = now or datetime.now(UTC)
-        where = self._filter(
-            tags=tags,
-            kind=kind,
-            since=parse_optional(since, "since", now=now),
-            until=parse_optional(until, "until", end_of_period=True, now=now),
-            names=("since", "until"),
-            source=source,
-        )
+        where = self._conditions(tags=tags, kind=kind, source=source, since=since, until=until, now=now)
         self._turns.catch_up(namespace)
         return browsing.browse(self._store, self._history, namespace, where, offset, limit, now)
 
@@ -479,6 +465,26 @@ class MemoryService:
             with self._turns.writing(namespace, publish=False):
                 self._index(namespace)
         return stale
+
+    def _conditions(
+        self,
+        *,
+        tags: Sequence[str] | None,
+        kind: Kind | str | None,
+        source: str | None,
+        since: str | None,
+        until: str | None,
+        now: datetime,
+    ) -> MemoryFilter:
+        """What a recall or a listing keeps: `since`/`until` are ISO 8601 or phrases, relative to `now`."""
+        return self._filter(
+            tags=tags,
+            kind=kind,
+            since=parse_optional(since, "since", now=now),
+            until=parse_optional(until, "until", end_of_period=True, now=now),
+            names=("since", "until"),
+            source=source,
+        )
 
     @staticmethod
     def _filter(
