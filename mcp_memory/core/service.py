@@ -81,7 +81,6 @@ class MemoryService:
         # replayed into the others' keyword indexes and history logs.
         self._turns = coordination or SoleServer()
         self._threads = ThreadPlacer(store, embedder.embed, context=settings.thread_context)
-        keywords.watch(self._turns.note_ids)
         history.watch(self._turns.note_events)
         self._turns.follow(
             Follower(store, keywords, history, self._threads, self._index, thread_context=settings.thread_context)
@@ -446,13 +445,12 @@ class MemoryService:
 
         Reindexes the namespaces whose keyword index disagrees with the store; returns them.
         """
-        for namespace in self._store.namespaces():  # first what other servers sharing the store did meanwhile
+        names = self._store.namespaces()
+        for namespace in names:  # first what other servers sharing the store did meanwhile
             self._turns.catch_up(namespace)
         # A move cut short leaves a memory on both shelves, so its namespace disagrees too.
         stale = [
-            ns
-            for ns in self._store.namespaces()
-            if self._keywords.unfinished(ns) or self._keywords.count(ns) != self._store.size(ns)
+            ns for ns in names if self._keywords.unfinished(ns) or self._keywords.count(ns) != self._store.size(ns)
         ]
         if stale:
             log.warning("rebuilding the keyword index of %s", ", ".join(stale))

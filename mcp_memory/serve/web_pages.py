@@ -99,7 +99,7 @@ def web_routes(runtime: MemoryRuntime, sessions: WebSessions) -> list[BaseRoute]
         if found is None:
             if sessions.open:  # nothing to sign in with: every visitor is the open principal
                 return _signed_in_response(sessions.sign_in(None))
-            return guarded(TEMPLATES.TemplateResponse(request, "signin.html", {"error": None}))
+            return _sign_in_page(request)
         visit = Visit(request, *found, runtime)
         status = await runtime.status(visit.caller())
         counts = dict.fromkeys(visit.principal.namespaces or (), 0) | (status.namespaces or {})
@@ -113,14 +113,14 @@ def web_routes(runtime: MemoryRuntime, sessions: WebSessions) -> list[BaseRoute]
         made = await anyio.to_thread.run_sync(sessions.sign_in, token.strip() if isinstance(token, str) else None)
         if made is None:
             error = "That token is not valid here."
-            return guarded(TEMPLATES.TemplateResponse(request, "signin.html", {"error": error}, status_code=401))
+            return _sign_in_page(request, error)
         return _signed_in_response(made)
 
     async def follow_link(request: Request) -> Response:
         made = sessions.redeem(request.path_params["code"])
         if made is None:
             error = "That sign-in link was used already, or is over two minutes old: run `mcp-memory dashboard` again."
-            return guarded(TEMPLATES.TemplateResponse(request, "signin.html", {"error": error}, status_code=401))
+            return _sign_in_page(request, error)
         return _signed_in_response(made)
 
     async def sign_out(request: Request, visit: Visit) -> Response:
@@ -194,7 +194,7 @@ def web_routes(runtime: MemoryRuntime, sessions: WebSessions) -> list[BaseRoute]
             "occurred_at": old.occurred_at.isoformat() if old.occurred_at else None,
             "metadata": old.metadata,
             # An expired memory (not yet purged) given new words lives on, without a time limit.
-            "expires_at": old.expires_at.isoformat() if old.expires_at and old.expires_at > _now() else None,
+            "expires_at": old.expires_at.isoformat() if old.expires_at and old.expires_at > datetime.now(UTC) else None,
         }
         newer = await runtime.remember(caller, content, **options)
         return RedirectResponse(f"/n/{quote(namespace)}/m/{newer.id}", status_code=303)
@@ -287,8 +287,10 @@ def _chart(months: list[str], series: list[Series]) -> dict[str, Any]:
     return {"bars": bars, "legend": legend, "tallest": tallest, "width": CHART_WIDTH, "height": CHART_HEIGHT}
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _sign_in_page(request: Request, error: str | None = None) -> Response:
+    """The sign-in form; with `error`, why the last attempt failed (401)."""
+    response = TEMPLATES.TemplateResponse(request, "signin.html", {"error": error}, status_code=401 if error else 200)
+    return guarded(response)
 
 
 def guarded(response: Response) -> Response:

@@ -116,7 +116,7 @@ class SharedStore:
                 if turn.taken_over and self._follower is not None:
                     # What the server that died wrote may be unknown here too.
                     self._follower(Change(namespace, rebuild=True))
-                change = Change(namespace, rebuild=turn.taken_over, server=self.server)
+                change = Change(namespace, rebuild=turn.taken_over)
                 self._open.change = change
                 try:
                     yield
@@ -380,5 +380,4 @@ def _merged(namespace: str, entries: Sequence[Any]) -> Change:
             Event(e["id"], datetime.fromisoformat(e["at"]), e["event"], e["detail"]) for e in body["events"]
         ]
         merged.rebuild |= bool(body["rebuild"])
-        merged.server = entry["server"]
     return merged

@@ -7,9 +7,10 @@ a lock of its own is all it needs: `SoleServer`. Several servers on one Chroma s
 in `chroma_coordination.py`) take turns per namespace through a lease kept in the store, and each write
 turn leaves a `Change` in a journal there, which the others replay into their own indexes.
 
-The store, the keyword index and the history log tell the coordination what a write turn changes
-(`note_ids`, `note_events`); a turn's change is published when the turn ends, whether or not the write
-finished: another server re-reads each record named from the store.
+The store and the history log tell the coordination what a write turn changes (`note_ids` before each
+write to the store, which every change of a keyword entry goes with; `note_events`). A turn's change is
+published when the turn ends, whether or not the write finished: another server re-reads each record
+named from the store.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ class Change:
     ids: set[str] = field(default_factory=set)  # records whose keyword entries changed (added, moved, deleted)
     events: list[Event] = field(default_factory=list)  # the history events logged, in order
     rebuild: bool = False  # the namespace's derived indexes are to be rebuilt from the store
-    server: str = ""  # the server that made it
     followed: tuple[str, int] | None = None  # replayed: the reader's cursor, and the last record it read
 
     @property
@@ -59,7 +59,7 @@ class Coordination(Protocol):
         ...
 
     def note_ids(self, namespace: str, ids: Sequence[str] | None) -> None:
-        """The records of `ids` changed, in the store or in the keyword index (None: the namespace was dropped)."""
+        """The store is about to write the records of `ids` (None: to drop the namespace)."""
         ...
 
     def note_events(self, namespace: str, events: Sequence[Event]) -> None:

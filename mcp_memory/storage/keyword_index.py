@@ -12,7 +12,7 @@ import shutil
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -82,11 +82,6 @@ class KeywordIndex:
 
     def __init__(self, root: Path) -> None:
         self._directory = _Directory.of(root)
-        self._watcher: Callable[[str, Sequence[str] | None], None] | None = None
-
-    def watch(self, watcher: Callable[[str, Sequence[str] | None], None]) -> None:
-        """Have `watcher` told of the ids each write changes, or of None when a namespace's index is dropped."""
-        self._watcher = watcher
 
     @classmethod
     def beside(cls, data_dir: Path) -> KeywordIndex:
@@ -100,18 +95,15 @@ class KeywordIndex:
         rows = list(entries)
         if rows:
             self._directory.space(namespace).add(rows, shelf)
-            self._changed(namespace, [i for i, _ in rows])
 
     def move(self, namespace: str, ids: Sequence[str], shelf: Shelf) -> None:
         """Put the entries of `ids` on another shelf."""
         if ids:
             self._directory.space(namespace).move(ids, shelf)
-            self._changed(namespace, ids)
 
     def delete(self, namespace: str, ids: Sequence[str]) -> None:
         if ids:
             self._directory.space(namespace).delete(ids)
-            self._changed(namespace, ids)
 
     def search(
         self, namespace: str, query: str, limit: int, shelves: Sequence[Shelf] = ("live",)
@@ -134,15 +126,10 @@ class KeywordIndex:
 
     def drop(self, namespace: str) -> None:
         self._directory.space(namespace).drop()
-        self._changed(namespace, None)
 
     def flush(self) -> None:
         """Commit every write now, and close the writers."""
         self._directory.flush()
-
-    def _changed(self, namespace: str, ids: Sequence[str] | None) -> None:
-        if self._watcher is not None:
-            self._watcher(namespace, ids)
 
 
 class _Directory:
