@@ -3,7 +3,8 @@
 For each size N of --sizes, a namespace of its own data directory is filled with N realistic memories
 (facts, preferences, decisions, instructions, notes of 3 to 8 sentences, and one in five a turn of a
 ten-turn conversation thread; deterministic), through the fastest path a user has: the CLI's
-`import_memories` tool, 1,000 at a time. Then, with the MCP SDK's ClientSession:
+`import_memories` tool, 1,000 at a time, two calls at once as `mcp-memory import` makes them. Then, with
+the MCP SDK's ClientSession:
 
 - recall_p50/p95/p99_ms: --queries distinct questions recalled through the stdio bridge (after a few
   warm-up recalls); filtered_recall_p95_ms: as many more, alternately with a tag and a time filter;
@@ -42,7 +43,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,7 @@ from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
 from mcp_memory.serve.tokens import token_book
 from mcp_memory.storage.chroma_store import ChromaStore, configured_store
 from mcp_memory.transfer.importer import BATCH  # memories per import call, as `mcp-memory import` sends them
+from mcp_memory.transfer.sending import send_batches
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import distinct_records, recall_filters, stamped, synthetic_queries
@@ -111,15 +113,22 @@ async def timed(session: ClientSession, tool: str, arguments: dict[str, Any]) ->
 
 
 async def fill(data_dir: Path, namespace: str, records: list[dict[str, Any]]) -> float:
-    """Import the records as `mcp-memory import` does; memories a second, the model already loaded."""
+    """Import the records as `mcp-memory import` does (two calls at once); memories a second, the model already
+    loaded."""
     async with stdio_session(data_dir, CLI_CLIENT, namespace) as session:
         await answer(session, "recall", {"query": "warm up"})  # starts the server and loads the model
-        started = time.perf_counter()
-        for start in range(0, len(records), BATCH):
-            batch = records[start : start + BATCH]
+
+        async def batches() -> AsyncIterator[list[dict[str, Any]]]:
+            for start in range(0, len(records), BATCH):
+                yield records[start : start + BATCH]
+
+        async def store(batch: list[dict[str, Any]]) -> None:
             result = await answer(session, "import_memories", {"memories": batch, "model": None})
             if len(result["imported"]) != len(batch):
                 raise RuntimeError(f"import stored {len(result['imported'])} of {len(batch)}: {result['skipped']}")
+
+        started = time.perf_counter()
+        await send_batches(batches(), lambda batch: {r["thread"] for r in batch if r["thread"]}, store)
         return len(records) / (time.perf_counter() - started)
 
 

@@ -3,9 +3,11 @@ fake embedder (the end-to-end round trip through the CLI, on the real model, is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from conftest import open_test_service
@@ -14,6 +16,10 @@ from fakes import HashingEmbedder
 from mcp_memory.core.config import Settings
 from mcp_memory.core.models import SHELVES, MemoryInput, StoredMemory
 from mcp_memory.core.service import MemoryService
+from mcp_memory.storage.chroma_store import configured_store
+from mcp_memory.storage.coordination import Coordination
+from mcp_memory.storage.history import History
+from mcp_memory.storage.keyword_index import KeywordIndex
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 LONG_NOTE = " ".join(f"Paragraph {n} of the migration plan covers step {n} in detail." for n in range(40))
@@ -136,6 +142,67 @@ def test_an_import_continuing_several_threads_embeds_them_together_as_remember_d
     for memory in memories:
         assert again[memory.id] is not None and memory.vector is not None
         assert max(abs(a - b) for a, b in zip(again[memory.id], memory.vector, strict=True)) < 1e-5, memory.content
+
+
+class WatchedTurns:
+    """The service's write turns, counting those held."""
+
+    def __init__(self, inner: Coordination) -> None:
+        self._inner = inner
+        self.held = 0
+
+    @contextmanager
+    def writing(self, namespace: str, *, publish: bool = True) -> Iterator[None]:
+        with self._inner.writing(namespace, publish=publish):
+            self.held += 1
+            try:
+                yield
+            finally:
+                self.held -= 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class TurnWatchingEmbedder(HashingEmbedder):
+    """The fake model, noting for each call whether a write turn was held."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.turns: WatchedTurns | None = None
+        self.calls: list[tuple[int, bool]] = []  # (texts, in a turn)
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        self.calls.append((len(texts), bool(self.turns and self.turns.held)))
+        return super().embed(texts)
+
+
+def test_an_import_runs_the_model_before_its_write_turn_so_that_the_turn_lasts_only_the_stores_writes(
+    service: MemoryService, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path / "watched")
+    model = TurnWatchingEmbedder()
+    store = configured_store(settings, model_name=model.name, dimension=model.dimension)
+    history = History(settings.data_dir / "history.sqlite3")
+    model.turns = turns = WatchedTurns(store.coordination(history))
+    watched = MemoryService(store, model, KeywordIndex.beside(settings.data_dir), history, settings, turns)
+    talk = [f"Turn {n} of the harbour talk." for n in range(5)]
+    for text in talk[:3]:
+        watched.remember("ns", text, thread="harbour", now=NOW)
+    model.calls.clear()
+    items = [
+        MemoryInput(content="The harbour opens at six.", tags=["harbour"]),
+        MemoryInput(content=LONG_NOTE.replace("migration", "harbour"), source="cli"),  # stored in parts
+        *(MemoryInput(content=text, thread="harbour") for text in talk[3:]),  # re-links the stored tail
+    ]
+    result = watched.import_memories("ns", items, now=NOW)
+    assert len(result.imported) == 4 and result.embedded > 4
+    assert model.calls and not any(in_turn for _, in_turn in model.calls), model.calls
+    # The same vectors as remembering the whole conversation: each turn's with its neighbours'.
+    service.remember_many("ns", [MemoryInput(content=text, thread="harbour") for text in talk], now=NOW)
+    reference = {m.content: m.vector for m in exported(service, vectors=True)}
+    again = {m.content: m.vector for m in exported(watched, vectors=True)}
+    assert all(same_vectors(again[text], reference[text]) for text in talk)
 
 
 def test_vectors_of_another_model_are_not_trusted_but_embedded_again(service: MemoryService, tmp_path: Path) -> None:

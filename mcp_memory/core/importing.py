@@ -28,7 +28,7 @@ from mcp_memory.core.models import (
 )
 from mcp_memory.core.parts import Splitter
 from mcp_memory.core.remembering import Writer, same_memory
-from mcp_memory.core.threads import ThreadPlacer
+from mcp_memory.core.threads import Embed, ThreadPlacer
 from mcp_memory.core.timeparse import parse_optional, zoned
 from mcp_memory.core.validation import check_ids
 from mcp_memory.storage.history import Event, History
@@ -60,8 +60,24 @@ class Arrival:
         return "superseded" if self.record.superseded_by else "live"
 
 
+class Ahead:
+    """Vectors made before a write, by text. `embed` gives them, and asks the model only for other texts
+    (a thread's stored members, re-linked to the new ones)."""
+
+    def __init__(self, embedder: Embedder, texts: Sequence[str] = ()) -> None:
+        self._embedder = embedder
+        unique = list(dict.fromkeys(texts))
+        self._vectors = dict(zip(unique, embedder.embed(unique), strict=True)) if unique else {}
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        missing = [text for text in dict.fromkeys(texts) if text not in self._vectors]
+        if missing:
+            self._vectors.update(zip(missing, self._embedder.embed(missing), strict=True))
+        return [self._vectors[text] for text in texts]
+
+
 class Importer:
-    """Everything an import does to the store, under the service's write lock."""
+    """Everything an import does to the store: `prepare` before the namespace's write turn, `write` within it."""
 
     def __init__(
         self,
@@ -101,18 +117,31 @@ class Importer:
             arrivals.append(arrival)
         return arrivals, skipped
 
-    def write(self, namespace: str, arrivals: list[Arrival], now: datetime) -> ImportResult:
-        """Store the checked memories that are new to the namespace; vectors carried are trusted."""
+    def prepare(self, namespace: str, arrivals: list[Arrival], now: datetime) -> Ahead:
+        """The vectors `write` will want, made before the namespace's turn: the model runs while another
+        batch holds the turn (an import's next batch is embedded while this one is stored), and the turn
+        lasts only as long as the store's writes. What is already here is left out, read without the turn;
+        `write` looks again within it."""
+        new = self._new(namespace, arrivals, now, ImportResult())
+        texts = [a.record.content for a in new if a.vector is None]
+        texts += [part.content for a in new if a.part_vectors is None for part in a.parts]
+        # A thread continued here re-links its last two stored members (its tail and the tail's predecessor).
+        threads = {
+            a.record.thread for a in new if a.record.thread is not None and a.shelf == "live" and a.vector is None
+        }
+        texts += [m.content for members in self._store.threads(namespace, list(threads)).values() for m in members[-2:]]
+        return Ahead(self._embedder, texts)
+
+    def write(self, namespace: str, arrivals: list[Arrival], now: datetime, ahead: Ahead) -> ImportResult:
+        """Store the checked memories that are new to the namespace; vectors carried are trusted, and those
+        `ahead` made are used."""
         result = ImportResult()
-        ids = [a.record.id for a in arrivals]
-        present = {r.memory_id for shelf in SHELVES for r in self._store.get(namespace, ids, shelf)}
-        result.present = [i for i in ids if i in present]
-        arrivals = self._distinct(namespace, [a for a in arrivals if a.record.id not in present], now, result)
+        arrivals = self._new(namespace, arrivals, now, result)
         if not arrivals:
             return result
         self._threads.forget(namespace)  # thread tails change
-        result.embedded = self._embed_missing(arrivals)
-        result.embedded += self._place_in_threads(namespace, arrivals)
+        result.embedded = self._embed_missing(arrivals, ahead.embed)
+        result.embedded += self._place_in_threads(namespace, arrivals, ahead.embed)
         for shelf in SHELVES:
             here = [a for a in arrivals if a.shelf == shelf]
             records = [r for a in here for r in (a.record, *a.parts)]
@@ -124,6 +153,13 @@ class Importer:
         self._history.set_usage(namespace, {a.record.id: a.usage for a in arrivals if a.usage})
         result.imported = [a.record.id for a in arrivals]
         return result
+
+    def _new(self, namespace: str, arrivals: list[Arrival], now: datetime, result: ImportResult) -> list[Arrival]:
+        """The arrivals neither present by id nor the same words as a current memory; `result` says which were."""
+        ids = [a.record.id for a in arrivals]
+        present = {r.memory_id for shelf in SHELVES for r in self._store.get(namespace, ids, shelf)}
+        result.present = [i for i in ids if i in present]
+        return self._distinct(namespace, [a for a in arrivals if a.record.id not in present], now, result)
 
     def _arrival(self, index: int, item: MemoryInput, now: datetime) -> Arrival:
         if item.expires_at and (expiry := parse_optional(item.expires_at, "expires_at", now=now)) and expiry <= now:
@@ -190,7 +226,7 @@ class Importer:
                 kept.append(arrival)
         return kept
 
-    def _embed_missing(self, arrivals: list[Arrival]) -> int:
+    def _embed_missing(self, arrivals: list[Arrival], embed: Embed) -> int:
         """One batch for every text without a vector: memories outside threads, and parts."""
         wanted: list[tuple[Arrival, int | None]] = []  # (arrival, part index or None for the memory itself)
         for a in arrivals:
@@ -199,7 +235,7 @@ class Importer:
             if a.part_vectors is None:
                 wanted += [(a, n) for n in range(len(a.parts))]
         texts = [a.record.content if n is None else a.parts[n].content for a, n in wanted]
-        vectors = self._embedder.embed(texts) if texts else []
+        vectors = embed(texts) if texts else []
         for a in arrivals:
             if a.part_vectors is None:
                 a.part_vectors = [[] for _ in a.parts]
@@ -211,7 +247,7 @@ class Importer:
                 a.part_vectors[n] = vector
         return len(texts)
 
-    def _place_in_threads(self, namespace: str, arrivals: list[Arrival]) -> int:
+    def _place_in_threads(self, namespace: str, arrivals: list[Arrival], embed: Embed) -> int:
         """Number the new members of each live thread after those there, embed them with their neighbours
         (unless every one brought its vector), and re-link the old members they now border."""
         embedded = 0
@@ -234,7 +270,8 @@ class Importer:
             after = sorted([*before, *(a.record for a in joining)], key=lambda r: (r.thread_seq or 0, r.created_at))
             carried = all(a.vector is not None for a in joining)
             plans.append((joining, before, after, carried))
-        placements = self._threads.rethread_many([(before, after, not carried) for _, before, after, carried in plans])
+        wanted = [(before, after, not carried) for _, before, after, carried in plans]
+        placements = self._threads.rethread_many(wanted, embed)
         for (joining, before, _, carried), placement in zip(plans, placements, strict=True):
             embedded += placement.embedded
             for a in joining:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,7 @@ class OnnxEmbedder:
         self._name, self._layout = name, layout
         self._dimension = int(self._session.get_outputs()[0].shape[-1])
         self._wants_types = "token_type_ids" in {i.name for i in self._session.get_inputs()}
+        self._batches = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -100,6 +102,14 @@ class OnnxEmbedder:
         return list(self._tokenizer.encode(text).ids)
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Batches run one at a time, each on every thread the graph has: two at once would share the cores and
+        stall each other's threads. A query (a few texts) waits for no batch."""
+        if len(texts) <= FEW_TEXTS:
+            return self._embed(texts)
+        with self._batches:
+            return self._embed(texts)
+
+    def _embed(self, texts: Sequence[str]) -> list[list[float]]:
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         vectors = np.empty((len(texts), self._dimension), dtype=np.float32)
         many = len(texts) >= BATCH  # what a few texts take is not worth giving back, to take again

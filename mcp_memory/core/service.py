@@ -380,9 +380,10 @@ class MemoryService:
         arrivals, skipped = self._importer.check(items, now)
         if check_only:
             return ImportResult(skipped=skipped)
+        ahead = self._importer.prepare(namespace, arrivals, now)  # the model runs outside the turn
         with self._turns.writing(namespace):
             try:
-                result = self._importer.write(namespace, arrivals, now)
+                result = self._importer.write(namespace, arrivals, now, ahead)
             finally:
                 self._threads.forget(namespace)
         result.skipped = sorted([*skipped, *result.skipped], key=lambda s: s.index)

@@ -111,10 +111,13 @@ class ThreadPlacer:
         return self.rethread_many([(before, after, embed)])[0]
 
     def rethread_many(
-        self, threads: Sequence[tuple[Sequence[MemoryRecord], Sequence[MemoryRecord], bool]]
+        self,
+        threads: Sequence[tuple[Sequence[MemoryRecord], Sequence[MemoryRecord], bool]],
+        model: Embed | None = None,
     ) -> list[Placement]:
         """`rethread` for each (before, after, embed) of several threads, with one embedding of all their
-        texts: the model is quicker over one long batch, sorted by length, than over many short ones."""
+        texts: the model is quicker over one long batch, sorted by length, than over many short ones.
+        `model` stands in for the model (an import's, with the vectors it made ahead)."""
         plans = []
         for before, after, embed in threads:
             old, new = _neighbours(before), _neighbours(after)
@@ -127,7 +130,7 @@ class ThreadPlacer:
                 needed = {m.id: m for m in changed} | {n.id: n for m in changed for n in new[m.id] if n is not None}
             plans.append((placement, new, needed, embed and bool(changed)))
         texts = {i: m.content for _, _, needed, _ in plans for i, m in needed.items()}
-        made = dict(zip(texts, self._embed(list(texts.values())), strict=True)) if texts else {}
+        made = dict(zip(texts, (model or self._embed)(list(texts.values())), strict=True)) if texts else {}
         alone = {i: np.asarray(v, dtype=np.float32) for i, v in made.items()}
         for placement, new, needed, embedding in plans:
             placement.embedded = len(needed)

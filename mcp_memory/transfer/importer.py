@@ -4,8 +4,8 @@ The file is read twice, a batch at a time, so a file of any size needs bounded m
 is read on a worker thread while the one before it is with the owner. The first
 pass checks every memory (the owner validates them as it would store them, storing nothing); if
 any is malformed or invalid, nothing is imported and every problem is reported with its line, unless
-`skip_bad` says to leave those out. The second pass stores. Ids already in the namespace are left
-alone, so an import cut short is finished by running it again.
+`skip_bad` says to leave those out. The second pass stores, two batches at a time (`sending`). Ids
+already in the namespace are left alone, so an import cut short is finished by running it again.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from mcp_memory.transfer.entries import BadEntry, Entry, Reader
 from mcp_memory.transfer.formats import FORMATS, OWN, READERS, detect
 from mcp_memory.transfer.native import read_export, read_header
 from mcp_memory.transfer.openmemory import open_openmemory_backup
+from mcp_memory.transfer.sending import send_batches
 
 BATCH = MAX_BATCH  # memories per call, the most one takes: bounded messages, and one embedding batch each
 BATCH_BYTES = 4 * 1024 * 1024  # and about this much, however long the memories
@@ -88,15 +89,22 @@ async def import_file(
         raise InvalidInput(_refusal(source.name, problems))
     report = ImportReport(source.format, skipped=list(problems))
     leave_out = {line for line, _ in problems}
-    async for batch in _read_ahead(_batches(source, leave_out)):
+
+    async def store(batch: list[Entry]) -> None:
         result = await channel.import_batch([e.memory for e in batch], model=source.model, check_only=False)
         report.imported += len(result.imported)
         report.present += len(result.present)
         report.embedded += result.embedded
         report.skipped += [(batch[s.index].line, s.reason) for s in result.skipped]
         progress(report.imported + report.present + len(report.skipped))
+
+    await send_batches(_read_ahead(_batches(source, leave_out)), _threads, store)
     report.skipped.sort()
     return report
+
+
+def _threads(batch: list[Entry]) -> set[str]:
+    return {e.memory.thread for e in batch if e.memory.thread is not None}
 
 
 async def _check(channel: Channel, source: Source) -> list[tuple[int, str]]:
