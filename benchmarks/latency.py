@@ -60,11 +60,12 @@ from mcp_clients import http_session, stdio_session
 
 from mcp_memory.core.config import Settings
 from mcp_memory.core.embedder import Embedder, load_embedder
+from mcp_memory.core.models import StoredMemory
 from mcp_memory.serve.owner_files import OwnerFiles, stop_owner
 from mcp_memory.serve.tokens import token_book
 from mcp_memory.storage.chroma_store import ChromaStore, configured_store
 from mcp_memory.transfer.importer import BATCH  # memories per import call, as `mcp-memory import` sends them
-from mcp_memory.transfer.sending import send_batches
+from mcp_memory.transfer.sending import claims, send_batches
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import distinct_records, recall_filters, stamped, synthetic_queries
@@ -128,7 +129,7 @@ async def fill(data_dir: Path, namespace: str, records: list[dict[str, Any]]) ->
                 raise RuntimeError(f"import stored {len(result['imported'])} of {len(batch)}: {result['skipped']}")
 
         started = time.perf_counter()
-        await send_batches(batches(), lambda batch: {r["thread"] for r in batch if r["thread"]}, store)
+        await send_batches(batches(), lambda batch: claims(map(StoredMemory.model_validate, batch)), store)
         return len(records) / (time.perf_counter() - started)
 
 

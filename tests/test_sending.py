@@ -1,5 +1,5 @@
-"""An import's batches go to the owner two at a time, and a batch continuing a thread of one under way waits
-for it (the owner embeds one batch while it stores the other)."""
+"""An import's batches go to the owner two at a time (it embeds one while it stores the other), and a batch
+that could contend with one under way (a conversation, an id, the same words) waits for it."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ import pytest
 from anyio.abc import TaskGroup
 
 from mcp_memory.core.errors import InvalidInput
-from mcp_memory.transfer.sending import send_batches
+from mcp_memory.core.models import MemoryInput
+from mcp_memory.transfer.sending import claims, send_batches
 
 
 @dataclass(frozen=True)
 class Batch:
     name: str
-    threads: frozenset[str] = field(default_factory=frozenset)
+    claims: frozenset[str] = field(default_factory=frozenset)
 
 
 class Owner:
@@ -46,12 +47,12 @@ async def each(batches: list[Batch]) -> AsyncIterator[Batch]:
         yield batch
 
 
-def threads(batch: Batch) -> frozenset[str]:
-    return batch.threads
+def claims_of(batch: Batch) -> frozenset[str]:
+    return batch.claims
 
 
 async def start(group: TaskGroup, owner: Owner, batches: list[Batch]) -> None:
-    group.start_soon(send_batches, each(batches), threads, owner.take)
+    group.start_soon(send_batches, each(batches), claims_of, owner.take)
     await anyio.wait_all_tasks_blocked()
 
 
@@ -69,7 +70,7 @@ async def test_two_batches_are_with_the_owner_at_once_and_a_third_waits_for_a_pl
     assert owner.finished == ["b", "a", "c", "d"]
 
 
-async def test_a_batch_continuing_a_thread_of_one_under_way_waits_for_it_though_a_place_is_free() -> None:
+async def test_a_batch_sharing_a_claim_with_one_under_way_waits_for_it_though_a_place_is_free() -> None:
     owner = Owner()
     chat = frozenset({"standup"})
     async with anyio.create_task_group() as group:
@@ -84,15 +85,34 @@ async def test_a_batch_continuing_a_thread_of_one_under_way_waits_for_it_though_
     assert owner.finished == ["b", "a", "c", "d"]
 
 
-async def test_the_first_refusal_stops_the_batches_after_it_and_is_raised_as_it_was() -> None:
+async def test_no_batch_starts_after_the_first_refusal_which_is_raised_as_it_was() -> None:
     sent: list[str] = []
+    a_done = anyio.Event()
 
     async def take(batch: Batch) -> None:
         sent.append(batch.name)
-        if batch.name == "b":
+        if batch.name == "a":
+            a_done.set()
+        elif batch.name == "b":
+            await a_done.wait()
+            await anyio.wait_all_tasks_blocked()  # c has taken a's place
             raise InvalidInput("the owner refused batch b")
-        await anyio.sleep_forever()
+        else:
+            await anyio.sleep_forever()
 
     with pytest.raises(InvalidInput, match="refused batch b"):
-        await send_batches(each([Batch("a"), Batch("b"), Batch("c")]), threads, take)
-    assert sent == ["a", "b"]
+        await send_batches(each([Batch(n) for n in "abcd"]), claims_of, take)
+    assert sent == ["a", "b", "c"]
+
+
+def test_a_batch_claims_its_conversations_ids_and_the_words_of_memories_outside_a_conversation() -> None:
+    batch = [
+        MemoryInput(content="Deploys happen on Tuesdays", id="a" * 32),
+        MemoryInput(content="Yes.", thread="standup"),
+    ]
+    again = [MemoryInput(content="  deploys HAPPEN on tuesdays ")]  # the same words, as a repeat is found
+    other_turn = [MemoryInput(content="Yes.", thread="retro")]  # a turn is never a repeat
+    assert claims(batch) & claims(again)
+    assert not claims(batch) & claims(other_turn)
+    assert claims([MemoryInput(content="Anything", id="a" * 32)]) & claims(batch)
+    assert claims([MemoryInput(content="No.", thread="standup")]) & claims(batch)

@@ -125,11 +125,10 @@ class Importer:
         new = self._new(namespace, arrivals, now, ImportResult())
         texts = [a.record.content for a in new if a.vector is None]
         texts += [part.content for a in new if a.part_vectors is None for part in a.parts]
-        # A thread continued here re-links its last two stored members (its tail and the tail's predecessor).
-        threads = {
-            a.record.thread for a in new if a.record.thread is not None and a.shelf == "live" and a.vector is None
-        }
-        texts += [m.content for members in self._store.threads(namespace, list(threads)).values() for m in members[-2:]]
+        if self._threads.context:  # a thread continued here re-links its stored tail, mixing in its predecessor
+            names = {a.record.thread for a in new if a.record.thread and a.shelf == "live" and a.vector is None}
+            stored = self._store.threads(namespace, list(names)).values()
+            texts += [m.content for members in stored for m in members[-2:]]
         return Ahead(self._embedder, texts)
 
     def write(self, namespace: str, arrivals: list[Arrival], now: datetime, ahead: Ahead) -> ImportResult:
@@ -271,7 +270,7 @@ class Importer:
             carried = all(a.vector is not None for a in joining)
             plans.append((joining, before, after, carried))
         wanted = [(before, after, not carried) for _, before, after, carried in plans]
-        placements = self._threads.rethread_many(wanted, embed)
+        placements = self._threads.rethread_many(wanted, embed_with=embed)
         for (joining, before, _, carried), placement in zip(plans, placements, strict=True):
             embedded += placement.embedded
             for a in joining:

@@ -103,7 +103,8 @@ class OnnxEmbedder:
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Batches run one at a time, each on every thread the graph has: two at once would share the cores and
-        stall each other's threads. A query (a few texts) waits for no batch."""
+        stall each other's threads. A query (a few texts) waits for no batch. A batch of `remember_many`
+        may wait here for an import's batch, embedded before its write turn."""
         if len(texts) <= FEW_TEXTS:
             return self._embed(texts)
         with self._batches:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -27,6 +26,7 @@ from mcp_memory.core.validation import (
     check_source,
     check_tags,
     check_thread,
+    content_hash,
 )
 from mcp_memory.storage.history import Event, History
 from mcp_memory.storage.keyword_index import KeywordIndex
@@ -221,12 +221,6 @@ class Writer:
             superseded=superseded.get(record.id, []),
             parts=record.parts,
         )
-
-
-def content_hash(text: str) -> str:
-    """Hash of the content with case and white space normalised: equal hashes mean the same words."""
-    normal = " ".join(text.lower().split())
-    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
 
 
 def _expiry(item: MemoryInput, now: datetime) -> datetime | None:

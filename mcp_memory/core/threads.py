@@ -41,7 +41,7 @@ class Placement:
     vectors: list[list[float]]
     keyword_texts: list[str]
     updated: dict[str, list[float]] = field(default_factory=dict)
-    embedded: int = 0  # texts the model read for it
+    embedded: int = 0  # texts embedded for it (by the model, or ahead of the write: `importing.Ahead`)
 
 
 class ThreadPlacer:
@@ -50,6 +50,11 @@ class ThreadPlacer:
         self._embed = embed
         self._context = context
         self._tails: dict[tuple[str, str], Tail] = {}
+
+    @property
+    def context(self) -> bool:
+        """Whether a member's vector holds its neighbours' too (else its own words alone)."""
+        return self._context
 
     def forget(self, namespace: str) -> None:
         """Drop what is cached of the namespace's threads (after a forget or a failed write)."""
@@ -113,11 +118,11 @@ class ThreadPlacer:
     def rethread_many(
         self,
         threads: Sequence[tuple[Sequence[MemoryRecord], Sequence[MemoryRecord], bool]],
-        model: Embed | None = None,
+        embed_with: Embed | None = None,
     ) -> list[Placement]:
         """`rethread` for each (before, after, embed) of several threads, with one embedding of all their
         texts: the model is quicker over one long batch, sorted by length, than over many short ones.
-        `model` stands in for the model (an import's, with the vectors it made ahead)."""
+        `embed_with` stands in for the model (an import's, with the vectors it made ahead)."""
         plans = []
         for before, after, embed in threads:
             old, new = _neighbours(before), _neighbours(after)
@@ -130,7 +135,7 @@ class ThreadPlacer:
                 needed = {m.id: m for m in changed} | {n.id: n for m in changed for n in new[m.id] if n is not None}
             plans.append((placement, new, needed, embed and bool(changed)))
         texts = {i: m.content for _, _, needed, _ in plans for i, m in needed.items()}
-        made = dict(zip(texts, (model or self._embed)(list(texts.values())), strict=True)) if texts else {}
+        made = dict(zip(texts, (embed_with or self._embed)(list(texts.values())), strict=True)) if texts else {}
         alone = {i: np.asarray(v, dtype=np.float32) for i, v in made.items()}
         for placement, new, needed, embedding in plans:
             placement.embedded = len(needed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Sized
@@ -149,3 +150,9 @@ def check_importance(importance: float | None) -> float | None:
     if importance is not None and not 0.0 <= importance <= 1.0:
         raise InvalidInput(f"importance {importance} is out of range: use 0.0 (trivial) to 1.0 (critical)")
     return importance
+
+
+def content_hash(text: str) -> str:
+    """Hash of the content with case and white space normalised: equal hashes mean the same words."""
+    normal = " ".join(text.lower().split())
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -32,13 +33,21 @@ T = TypeVar("T")
 
 
 class OwnerSession:
-    """One MCP session with the owner, in the namespace the connection's hello line named. Its calls block."""
+    """One MCP session with the owner, in the namespace the connection's hello line named. Its calls block, and
+    several threads may make them at once."""
 
     def __init__(self, owner: socket.socket, files: OwnerFiles) -> None:
         self._owner = owner
         self._lines = owner.makefile("rb")
         self._files = files
         self._last_id = 0
+        # Several threads may each wait for an answer (an import keeps two calls with the owner): one at a
+        # time reads the connection for all and hands each answer to the thread that asked.
+        self._sending = threading.Lock()
+        self._answering = threading.Condition()
+        self._answers: dict[int, dict[str, Any]] = {}
+        self._reading = False
+        self._lost_with: OwnerUnavailable | None = None
 
     def __enter__(self) -> OwnerSession:
         return self
@@ -76,22 +85,47 @@ class OwnerSession:
 
     def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         """Send a request and wait for its answer; an error answer becomes a `MemoryServerError`."""
-        self._last_id += 1
-        self._send({"jsonrpc": "2.0", "id": self._last_id, "method": method, "params": params})
-        while True:
-            message = self._receive()
-            if "method" in message:  # the owner's notification (dropped) or request (answered)
-                if "id" in message:
-                    self._send(_answer(message))
-            elif message.get("id") == self._last_id:
-                break
+        with self._answering:
+            self._last_id += 1
+            number = self._last_id
+        self._send({"jsonrpc": "2.0", "id": number, "method": method, "params": params})
+        message = self._answer_to(number)
         if "error" in message:
             raise MemoryServerError(str(message["error"].get("message")))
         return dict(message["result"])
 
+    def _answer_to(self, number: int) -> dict[str, Any]:
+        with self._answering:
+            while number not in self._answers:
+                if self._lost_with is not None:
+                    raise self._lost_with
+                if self._reading:  # another thread reads: it hands this one its answer
+                    self._answering.wait()
+                    continue
+                self._reading = True
+                try:
+                    self._answering.release()
+                    try:
+                        message = self._receive()
+                    finally:
+                        self._answering.acquire()
+                except OwnerUnavailable as lost:
+                    self._lost_with = lost
+                    raise
+                finally:
+                    self._reading = False
+                    self._answering.notify_all()
+                if "method" in message:  # the owner's notification (dropped) or request (answered)
+                    if "id" in message:
+                        self._send(_answer(message))
+                elif isinstance(message.get("id"), int):
+                    self._answers[message["id"]] = message
+            return self._answers.pop(number)
+
     def _send(self, message: dict[str, Any]) -> None:
         try:
-            self._owner.sendall(json.dumps(message).encode() + b"\n")
+            with self._sending:
+                self._owner.sendall(json.dumps(message).encode() + b"\n")
         except OSError as exc:
             raise self._lost(exc) from exc
 

@@ -11,9 +11,9 @@ already in the namespace are left alone, so an import cut short is finished by r
 from __future__ import annotations
 
 import zipfile
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -28,7 +28,7 @@ from mcp_memory.transfer.entries import BadEntry, Entry, Reader
 from mcp_memory.transfer.formats import FORMATS, OWN, READERS, detect
 from mcp_memory.transfer.native import read_export, read_header
 from mcp_memory.transfer.openmemory import open_openmemory_backup
-from mcp_memory.transfer.sending import send_batches
+from mcp_memory.transfer.sending import claims, send_batches
 
 BATCH = MAX_BATCH  # memories per call, the most one takes: bounded messages, and one embedding batch each
 BATCH_BYTES = 4 * 1024 * 1024  # and about this much, however long the memories
@@ -98,27 +98,25 @@ async def import_file(
         report.skipped += [(batch[s.index].line, s.reason) for s in result.skipped]
         progress(report.imported + report.present + len(report.skipped))
 
-    await send_batches(_read_ahead(_batches(source, leave_out)), _threads, store)
+    async with aclosing(_read_ahead(_batches(source, leave_out))) as batches:  # closes the file on a failure
+        await send_batches(batches, lambda batch: claims(e.memory for e in batch), store)
     report.skipped.sort()
     return report
-
-
-def _threads(batch: list[Entry]) -> set[str]:
-    return {e.memory.thread for e in batch if e.memory.thread is not None}
 
 
 async def _check(channel: Channel, source: Source) -> list[tuple[int, str]]:
     """Every malformed line and invalid memory of the file, by line; nothing is stored."""
     problems: list[tuple[int, str]] = []
     with source.open() as stream:
-        async for batch in _read_ahead(_batched(source.reader(stream, source.name), problems)):
-            light = [e.memory.without_vectors() for e in batch]  # the check needs no vectors: spare sending them
-            result = await channel.import_batch(light, model=None, check_only=True)
-            problems += [(batch[s.index].line, s.reason) for s in result.skipped if s.cause == "invalid"]
+        async with aclosing(_read_ahead(_batched(source.reader(stream, source.name), problems))) as batches:
+            async for batch in batches:
+                light = [e.memory.without_vectors() for e in batch]  # the check needs no vectors: spare sending
+                result = await channel.import_batch(light, model=None, check_only=True)
+                problems += [(batch[s.index].line, s.reason) for s in result.skipped if s.cause == "invalid"]
     return sorted(problems)
 
 
-async def _read_ahead(batches: Iterator[list[Entry]]) -> AsyncIterator[list[Entry]]:
+async def _read_ahead(batches: Iterator[list[Entry]]) -> AsyncGenerator[list[Entry], None]:
     """The batches, each read and parsed on a worker thread while the one before it is with the owner."""
     with ThreadPoolExecutor(1, thread_name_prefix="mcp-memory-read") as reader:
         upcoming = reader.submit(next, batches, None)
