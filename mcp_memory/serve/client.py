@@ -97,8 +97,8 @@ class OwnerSession:
     def _answer_to(self, number: int) -> dict[str, Any]:
         with self._answering:
             while number not in self._answers:
-                if self._lost_with is not None:
-                    raise self._lost_with
+                if self._lost_with is not None:  # every waiting thread fails, each with an error of its own
+                    raise OwnerUnavailable(str(self._lost_with)) from self._lost_with
                 if self._reading:  # another thread reads: it hands this one its answer
                     self._answering.wait()
                     continue
@@ -109,17 +109,24 @@ class OwnerSession:
                         message = self._receive()
                     finally:
                         self._answering.acquire()
-                except OwnerUnavailable as lost:
-                    self._lost_with = lost
+                except Exception as exc:  # a lost or garbled connection: no answer can be trusted to come
+                    unreadable = OwnerUnavailable(
+                        f"an answer of the server could not be read ({exc}); see {self._files.log}"
+                    )
+                    self._lost_with = exc if isinstance(exc, OwnerUnavailable) else unreadable
                     raise
                 finally:
                     self._reading = False
                     self._answering.notify_all()
-                if "method" in message:  # the owner's notification (dropped) or request (answered)
-                    if "id" in message:
+                if "method" not in message:
+                    if isinstance(message.get("id"), int):
+                        self._answers[message["id"]] = message
+                elif "id" in message:  # the owner's request, answered; its notifications are dropped
+                    self._answering.release()  # another thread may be sending a long request meanwhile
+                    try:
                         self._send(_answer(message))
-                elif isinstance(message.get("id"), int):
-                    self._answers[message["id"]] = message
+                    finally:
+                        self._answering.acquire()
             return self._answers.pop(number)
 
     def _send(self, message: dict[str, Any]) -> None:
