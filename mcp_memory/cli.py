@@ -269,7 +269,7 @@ def dashboard(
         import webbrowser
 
         if not webbrowser.open(link.url):
-            typer.echo("no browser could be opened here: open the link above within two minutes", err=True)
+            typer.echo(f"no browser could be opened here: open the link above within {link.expires_in} s", err=True)
 
 
 @app.command()

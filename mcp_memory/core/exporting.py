@@ -13,6 +13,7 @@ import numpy as np
 
 from mcp_memory.core.errors import InvalidInput
 from mcp_memory.core.models import SHELVES, ExportPage, MemoryRecord, Shelf, StoredMemory, Usage
+from mcp_memory.core.validation import check_limit
 from mcp_memory.storage.history import History
 from mcp_memory.storage.store import VectorStore
 
@@ -31,8 +32,7 @@ def export_page(
     with_history: bool = False,
 ) -> ExportPage:
     """The memories from `cursor` (None: the first page), reading at most `limit` records of the store."""
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit {limit} is out of range: use 1 to {MAX_PAGE}")
+    check_limit(limit, MAX_PAGE)
     shelf, offset = _position(cursor)
     rows = store.page(namespace, shelf, offset, limit, embeddings=vectors)
     wholes = [(record, vector) for record, vector in rows if record.part_of is None]

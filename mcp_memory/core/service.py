@@ -47,6 +47,7 @@ from mcp_memory.core.validation import (
     check_batch,
     check_ids,
     check_kind,
+    check_limit,
     check_namespace,
     check_query,
     check_tags,
@@ -175,8 +176,7 @@ class MemoryService:
         """
         check_namespace(namespace)
         query = check_query(query)
-        if not 1 <= limit <= MAX_RECALL:
-            raise InvalidInput(f"limit {limit} is out of range: use 1 to {MAX_RECALL}")
+        check_limit(limit, MAX_RECALL)
         now = now or datetime.now(UTC)
         where = self._conditions(tags=tags, kind=kind, source=source, since=since, until=until, now=now)
         shelves = SHELVES if include_superseded else SHELVES[:1]
@@ -259,8 +259,7 @@ class MemoryService:
     ) -> RecentMemories:
         """The live memories remembered last, newest first; read from the history log, not by scanning the store."""
         check_namespace(namespace)
-        if not 1 <= limit <= browsing.MAX_RECENT:
-            raise InvalidInput(f"limit {limit} is out of range: use 1 to {browsing.MAX_RECENT}")
+        check_limit(limit, browsing.MAX_RECENT)
         self._turns.catch_up(namespace)
         return browsing.recent(self._store, self._history, namespace, limit, now or datetime.now(UTC))
 
@@ -279,8 +278,7 @@ class MemoryService:
     ) -> MemoryPage:
         """The live memories meeting a filter (tags, kind, source, time), latest first, a page at a time."""
         check_namespace(namespace)
-        if not 1 <= limit <= browsing.MAX_RECENT:
-            raise InvalidInput(f"limit {limit} is out of range: use 1 to {browsing.MAX_RECENT}")
+        check_limit(limit, browsing.MAX_RECENT)
         if offset < 0:
             raise InvalidInput(f"offset {offset} is negative: pages start at 0")
         now = now or datetime.now(UTC)
@@ -298,8 +296,7 @@ class MemoryService:
     def overview(self, namespace: str, *, months: int = 12, now: datetime | None = None) -> NamespaceOverview:
         """Memories per month by kind and by host (the last `months` with any), and those expiring within 7 days."""
         check_namespace(namespace)
-        if not 1 <= months <= 120:
-            raise InvalidInput(f"months {months} is out of range: use 1 to 120")
+        check_limit(months, 120, "months")
         self._turns.catch_up(namespace)
         now = now or datetime.now(UTC)
         return browsing.overview(self._store, self._history, namespace, now, months=months, soon=timedelta(days=7))

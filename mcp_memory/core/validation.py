@@ -152,6 +152,13 @@ def check_importance(importance: float | None) -> float | None:
     return importance
 
 
+def check_limit(limit: int, most: int, what: str = "limit") -> int:
+    """A count asked for, from 1 to `most`."""
+    if not 1 <= limit <= most:
+        raise InvalidInput(f"{what} {limit} is out of range: use 1 to {most}")
+    return limit
+
+
 def content_hash(text: str) -> str:
     """Hash of the content with case and white space normalised: equal hashes mean the same words."""
     normal = " ".join(text.lower().split())

@@ -35,8 +35,9 @@ class SharedTokens:
             self._tokens = record_collection(client, TOKENS)
 
     def create(self, name: str, namespaces: Sequence[str], *, read_only: bool = False) -> str:
-        token, record = new_record(name, namespaces, read_only=read_only)
-        self._keep(record)
+        token = self._made(name, namespaces, read_only)
+        with translated("store the token"):
+            first_added(self._tokens, FIRST, {"mark": "made"})  # any token made counts as the first
         return token
 
     def create_first(self, name: str, namespaces: Sequence[str]) -> str | None:
@@ -45,7 +46,7 @@ class SharedTokens:
         with translated("store the token"):
             if first_added(self._tokens, FIRST, {"mark": mark}).get("mark") != mark:
                 return None
-        return self.create(name, namespaces)
+        return self._made(name, namespaces, False)
 
     def adopt(self, tokens: TokenStore) -> None:
         """Move the tokens of a data directory's file here, once: the server now shares its tokens. A name
@@ -65,10 +66,14 @@ class SharedTokens:
             "moved %d tokens from %s to the Chroma server (the file is now %s)", len(records), tokens.path, MOVED
         )
 
+    def _made(self, name: str, namespaces: Sequence[str], read_only: bool) -> str:
+        token, record = new_record(name, namespaces, read_only=read_only)
+        self._keep(record)
+        return token
+
     def _keep(self, record: TokenRecord) -> None:
         with translated("store the token"):
             kept = first_added(self._tokens, record.name, _metadata(record))
-            first_added(self._tokens, FIRST, {"mark": "made"})  # any token made counts as the first
         if kept.get("sha256") != record.sha256:
             raise InvalidInput(f"a token named {record.name!r} exists: revoke it first, or choose another name")
 

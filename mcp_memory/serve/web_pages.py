@@ -119,7 +119,10 @@ def web_routes(runtime: MemoryRuntime, sessions: WebSessions) -> list[BaseRoute]
     async def follow_link(request: Request) -> Response:
         made = sessions.redeem(request.path_params["code"])
         if made is None:
-            error = "That sign-in link was used already, or is over two minutes old: run `mcp-memory dashboard` again."
+            error = (
+                f"That sign-in link was used already, or is over {LINK_LASTS:.0f} seconds old: "
+                "run `mcp-memory dashboard` again."
+            )
             return _sign_in_page(request, error)
         return _signed_in_response(made)
 
@@ -140,7 +143,7 @@ def web_routes(runtime: MemoryRuntime, sessions: WebSessions) -> list[BaseRoute]
             "until": chosen.get("until"),
         }
         context = {"namespace": namespace, "query": query, "chosen": chosen, "kinds": [k.value for k in Kind]}
-        if query:  # search by meaning and words, within the filters (recall filters by all but the source)
+        if query:  # search by meaning and words, within the same filters
             # A person looking is not a use: the pages' searches reinforce nothing.
             found = await runtime.recall(
                 visit.caller(namespace),
@@ -284,7 +287,7 @@ def _chart(months: list[str], series: list[Series]) -> dict[str, Any]:
         {"name": one.name, "colour": colour, "total": sum(one.counts)}
         for colour, one in zip(COLOURS, named, strict=False)
     ]
-    return {"bars": bars, "legend": legend, "tallest": tallest, "width": CHART_WIDTH, "height": CHART_HEIGHT}
+    return {"bars": bars, "legend": legend, "width": CHART_WIDTH, "height": CHART_HEIGHT}
 
 
 def _sign_in_page(request: Request, error: str | None = None) -> Response:

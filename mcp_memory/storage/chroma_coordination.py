@@ -293,7 +293,7 @@ class SharedStore:
         for attempt in range(ATTEMPTS):
             try:
                 while bodies:
-                    self._append(change.namespace, bodies[0], bodies, turn)
+                    self._append(change.namespace, bodies, turn)
                     bodies.pop(0)
                 self._prune(change.namespace, time.time())
                 return True
@@ -302,8 +302,10 @@ class SharedStore:
                 time.sleep(0.1 * 2**attempt)
         return False
 
-    def _append(self, namespace: str, body: dict[str, Any], bodies: list[dict[str, Any]], turn: _Turn) -> None:
-        """Write one record, numbered after the last; a record whose reply was lost is found written."""
+    def _append(self, namespace: str, bodies: list[dict[str, Any]], turn: _Turn) -> None:
+        """Write the first of `bodies` as one record, numbered after the last; a record whose reply was lost
+        is found written."""
+        body = bodies[0]
         while True:
             number = self._followed(namespace) + 1
             metadata = {"namespace": namespace, "number": number, "server": self.server, "at": time.time()}

@@ -197,20 +197,18 @@ class ChromaStore:
     def find(self, namespace: str, where: MemoryFilter, shelf: Shelf = "live") -> list[MemoryRecord]:
         return _memories(self._get(namespace, shelf, where=to_where(where)))
 
-    def browse(
-        self, namespace: str, where: MemoryFilter, offset: int, limit: int, shelf: Shelf = "live"
-    ) -> tuple[list[MemoryRecord], int]:
-        collection = self._collection(namespace, shelf)
+    def browse(self, namespace: str, where: MemoryFilter, offset: int, limit: int) -> tuple[list[MemoryRecord], int]:
+        collection = self._collection(namespace, "live")
         if collection is None:
             return [], 0
         with self._translated("read the filter index"):
             index = self._filters.of(collection)
         if index is None:  # on a Chroma server: Chroma filters, and every memory that passes is read
-            found = sorted(self.find(namespace, where, shelf), key=lambda r: r.effective_time, reverse=True)
+            found = sorted(self.find(namespace, where, "live"), key=lambda r: r.effective_time, reverse=True)
             return found[offset : offset + limit], len(found)
         # The index orders and pages without reading a record; only the page is read from Chroma.
         ids, total = index.newest(index.select(where), offset, limit)
-        records = {r.id: r for r, _ in self._get(namespace, shelf, ids=ids)} if ids else {}
+        records = {r.id: r for r, _ in self._get(namespace, "live", ids=ids)} if ids else {}
         return [records[i] for i in ids if i in records and where.matches(records[i])], total
 
     def tally(self, namespace: str) -> list[tuple[str, str, str, int]]:

@@ -70,10 +70,8 @@ class VectorStore(Protocol):
         """Every memory (not part) on the shelf meeting `where`."""
         ...
 
-    def browse(
-        self, namespace: str, where: MemoryFilter, offset: int, limit: int, shelf: Shelf = "live"
-    ) -> tuple[list[MemoryRecord], int]:
-        """Memories (not parts) on the shelf meeting `where`, latest in time (occurred, else remembered) first:
+    def browse(self, namespace: str, where: MemoryFilter, offset: int, limit: int) -> tuple[list[MemoryRecord], int]:
+        """Live memories (not parts) meeting `where`, latest in time (occurred, else remembered) first:
         the `limit` from position `offset`, and how many meet it."""
         ...
 
